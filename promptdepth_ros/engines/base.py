@@ -1,0 +1,50 @@
+"""The one interface every depth engine implements, whatever its backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from promptdepth_ros.camera import CameraModel
+
+
+@dataclass(frozen=True)
+class DepthResult:
+    """Output of an engine for one frame.
+
+    depth_m:      (H, W) float32, metres, image resolution, NaN = unknown.
+    confidence:   (H, W) float32 in [0, 1] or None when the engine has no notion of it.
+    focal_px:     the focal length (pixels, image resolution) the metric scale used;
+                  an estimate for monocular engines without CameraInfo, else None.
+    """
+
+    depth_m: NDArray[np.float32]
+    confidence: NDArray[np.float32] | None = None
+    focal_px: float | None = None
+
+
+@runtime_checkable
+class DepthEngine(Protocol):
+    """Dense metric depth from RGB and an optional prompt.
+
+    ``infer`` takes rgb (H, W, 3) uint8, prompt_m (h, w) float32 metres at any
+    resolution covering the same field of view as the image (0 or NaN = no return;
+    None for monocular engines) and the image's camera model (None when unknown).
+    It returns a :class:`DepthResult` at the image resolution and raises
+    :class:`promptdepth_ros.errors.InputError` for unusable inputs.
+    """
+
+    name: str
+    needs_prompt: bool
+
+    def infer(
+        self,
+        rgb: NDArray[np.uint8],
+        prompt_m: NDArray[np.float32] | None,
+        camera: CameraModel | None,
+    ) -> DepthResult: ...
+
+    def close(self) -> None: ...
