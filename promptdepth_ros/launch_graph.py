@@ -1,0 +1,73 @@
+"""The node graph of grasp.launch.py, described once for the launch file and the demo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE = "promptdepth_ros"
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """One node: executable (console script), module, parameter file, remappings, overrides."""
+
+    executable: str
+    module: str
+    params_file: str
+    remappings: tuple[tuple[str, str], ...]
+    overrides: dict[str, bool | int | float | str] = field(default_factory=dict)
+
+
+def grasp_graph(
+    image_topic: str = "/camera/image_raw",
+    camera_info_topic: str = "/camera/camera_info",
+    lidar_topic: str = "/lidar/points",
+    depth_topic: str = "/lidar/depth",
+    prompt_overrides: dict[str, bool | int | float | str] | None = None,
+    grasp_overrides: dict[str, bool | int | float | str] | None = None,
+) -> tuple[GraphNode, GraphNode]:
+    """prompt_depth_node → grasp_planner_node, wired to the given sensor topics."""
+    prompt = GraphNode(
+        executable="prompt_depth_node",
+        module="promptdepth_ros.nodes.prompt_depth_node",
+        params_file="prompt_depth.yaml",
+        remappings=(
+            ("image", image_topic),
+            ("camera_info", camera_info_topic),
+            ("points", lidar_topic),
+            ("depth", depth_topic),
+        ),
+        overrides=dict(prompt_overrides or {}),
+    )
+    grasp = GraphNode(
+        executable="grasp_planner_node",
+        module="promptdepth_ros.nodes.grasp_planner_node",
+        params_file="grasp_planner.yaml",
+        remappings=(("points", "/prompt_depth_node/points"),),
+        overrides=dict(grasp_overrides or {}),
+    )
+    return prompt, grasp
+
+
+def config_dir() -> Path:
+    """The package's config/ directory: the source tree's, else the installed share one."""
+    source = Path(__file__).resolve().parents[1] / "config"
+    if source.is_dir():
+        return source
+    from ament_index_python.packages import get_package_share_directory
+
+    return Path(get_package_share_directory(PACKAGE)) / "config"
+
+
+def ros_arguments(node: GraphNode, name: str | None = None) -> list[str]:
+    """Command-line ``--ros-args`` that start ``node`` like the launch file does."""
+    args = ["--ros-args", "--params-file", str(config_dir() / node.params_file)]
+    if name is not None:
+        args += ["-r", f"__node:={name}"]
+    for source, target in node.remappings:
+        args += ["-r", f"{source}:={target}"]
+    for key, value in node.overrides.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        args += ["-p", f"{key}:={text}"]
+    return args

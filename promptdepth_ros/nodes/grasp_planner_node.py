@@ -1,0 +1,143 @@
+"""grasp_planner_node: point cloud → scored parallel-jaw grasps, poses and RViz markers.
+
+Subscribes ``points`` (PointCloud2, any frame); plans in ``planning_frame`` (z-up) on the
+newest cloud only, in a worker thread; publishes ``~/grasps`` (GraspArray), ``~/grasp_poses``
+(PoseArray) and ``~/markers`` (MarkerArray), all in ``planning_frame``.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any
+
+import numpy as np
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.time import Time
+from sensor_msgs.msg import PointCloud2
+from std_msgs.msg import Header
+from geometry_msgs.msg import PoseArray
+from visualization_msgs.msg import MarkerArray
+
+import rclpy
+from promptdepth_ros.errors import PromptDepthError
+from promptdepth_ros.grasp.planner import plan_grasps
+from promptdepth_ros.health import HealthMonitor
+from promptdepth_ros.msg import GraspArray
+from promptdepth_ros.node_config import (
+    GRASP_PLANNER_PARAMS,
+    grasp_config_from_params,
+    transform_from_xyz_quat,
+)
+from promptdepth_ros.nodes.diagnostics import DiagnosticsPublisher
+from promptdepth_ros.nodes.extrinsics import ExtrinsicsLookup
+from promptdepth_ros.nodes.qos import OUTPUT_QOS, input_qos, subscription_events
+from promptdepth_ros.nodes.ros_params import declare_parameters
+from promptdepth_ros.sensors.grasp_messages import (
+    grasp_array_msg,
+    marker_array_msg,
+    pose_array_msg,
+)
+from promptdepth_ros.sensors.pointcloud import read_xyz
+from promptdepth_ros.sync.worker import LatestWorker
+from promptdepth_ros.transforms import transform_points
+
+
+class GraspPlannerNode(Node):
+    """Thin wiring of topics, parameters and QoS around :func:`plan_grasps`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("grasp_planner_node", **kwargs)
+        self.params = declare_parameters(self, GRASP_PLANNER_PARAMS, self._on_params)
+        self.config = grasp_config_from_params(self.params)
+        self.health = HealthMonitor(throttle_s=float(self.params["log_throttle_s"]))
+        self._extrinsics = ExtrinsicsLookup(
+            self,
+            transform_from_xyz_quat(
+                self.params["tf.fallback_planning_from_camera"],
+                "tf.fallback_planning_from_camera",
+            ),
+            float(self.params["tf.timeout_s"]),
+        )
+        self._pub_grasps = self.create_publisher(GraspArray, "~/grasps", OUTPUT_QOS)
+        self._pub_poses = self.create_publisher(PoseArray, "~/grasp_poses", OUTPUT_QOS)
+        self._pub_markers = self.create_publisher(MarkerArray, "~/markers", OUTPUT_QOS)
+        self._worker: LatestWorker[PointCloud2] = LatestWorker(
+            self._plan, self._on_worker_error, name="grasp-planner"
+        )
+        self.create_subscription(
+            PointCloud2, "points", self._on_cloud,
+            input_qos(bool(self.params["input.reliable_qos"])),
+            event_callbacks=subscription_events(self, "points"),
+        )
+        self._diagnostics = DiagnosticsPublisher(
+            self, self.health, float(self.params["diagnostics.period_s"])
+        )
+        self.get_logger().info(
+            f"planning in '{self.params['planning_frame']}', TF from {self._extrinsics.backend}"
+        )
+
+    def _on_params(self, values: dict[str, Any]) -> None:
+        self.config = grasp_config_from_params(values)  # ConfigError refuses the change
+        self.health.throttle_s = float(values["log_throttle_s"])
+
+    def _on_cloud(self, msg: PointCloud2) -> None:
+        self.health.count("received.points")
+        self._worker.submit(msg)
+        stats = self._worker.stats
+        self.health.set_counts("worker", {"skipped_for_newer": stats.skipped})
+
+    def _plan(self, msg: PointCloud2) -> None:
+        frame = str(self.params["planning_frame"])
+        T = self._extrinsics.lookup(frame, msg.header.frame_id, Time.from_msg(msg.header.stamp))
+        points = transform_points(T, read_xyz(msg)).astype(np.float32)
+        camera_position = T[:3, 3]
+        plan = plan_grasps(points, self.config, camera_position_m=camera_position)
+        for stage, ms in plan.timings_ms.items():
+            self.health.timing(f"plan.{stage}", ms)
+        header = Header(stamp=msg.header.stamp, frame_id=frame)
+        self._pub_grasps.publish(grasp_array_msg(plan.grasps, header))
+        self._pub_poses.publish(pose_array_msg(plan.grasps, header))
+        self._pub_markers.publish(
+            marker_array_msg(
+                plan.grasps, header, self.config.gripper, float(self.params["markers.lifetime_s"])
+            )
+        )
+        self.health.count("planned")
+        self.health.count("grasps_published", len(plan.grasps))
+
+    def _on_worker_error(self, error: BaseException) -> None:
+        cause = type(error).__name__
+        expected = isinstance(error, PromptDepthError)
+        text = str(error) if expected else "".join(traceback.format_exception(error))
+        if self.health.problem(cause, str(error)):
+            log = self.get_logger().warning if expected else self.get_logger().error
+            log(f"cloud dropped ({cause}): {text} [repeats are counted in /diagnostics]")
+
+    def close(self) -> None:
+        """Stop the planning worker."""
+        self._worker.close(timeout=5.0)
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run the node until shutdown."""
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = GraspPlannerNode()
+        executor = MultiThreadedExecutor(num_threads=2)
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.close()
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

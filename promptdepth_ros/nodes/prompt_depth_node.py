@@ -1,0 +1,231 @@
+"""prompt_depth_node: image + camera_info + LiDAR cloud / depth image → metric depth and cloud.
+
+Subscribes ``image``, ``camera_info`` and ``points`` (input.mode cloud) or ``depth`` (+
+``depth_camera_info`` when not registered); publishes ``~/depth`` (32FC1 metres, NaN = no
+depth), ``~/camera_info``, ``~/points`` (organized XYZRGB) and, for monocular engines,
+``~/focal_length_px``. A lifecycle node: the engine loads in on_configure.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any
+
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.time import Time
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+from std_msgs.msg import Float64
+
+import rclpy
+from promptdepth_ros.errors import PromptDepthError
+from promptdepth_ros.health import HealthMonitor
+from promptdepth_ros.node_config import (
+    PROMPT_DEPTH_PARAMS,
+    engine_spec_from_params,
+    pipeline_config_from_params,
+    transform_from_xyz_quat,
+)
+from promptdepth_ros.nodes.diagnostics import DiagnosticsPublisher
+from promptdepth_ros.nodes.extrinsics import ExtrinsicsLookup
+from promptdepth_ros.nodes.qos import OUTPUT_QOS, input_qos, subscription_events
+from promptdepth_ros.nodes.ros_params import declare_parameters
+from promptdepth_ros.nodes.sync_adapter import TopicSynchronizer
+from promptdepth_ros.pipeline import DepthPipeline, FrameInput
+from promptdepth_ros.prompt.sources import DepthImagePrompt, LidarPrompt, PromptSource
+from promptdepth_ros.sensors.camera_info import camera_info_msg_from_model, camera_model_from_msg
+from promptdepth_ros.sensors.image import depth_to_image_msg, image_to_depth_m, image_to_rgb
+from promptdepth_ros.sensors.pointcloud import create_xyzrgb_cloud, read_xyz
+from promptdepth_ros.sync.worker import LatestWorker
+
+
+class PromptDepthNode(LifecycleNode):
+    """Thin wiring of topics, parameters and QoS around :class:`DepthPipeline`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("prompt_depth_node", **kwargs)
+        self.params = declare_parameters(self, PROMPT_DEPTH_PARAMS, self._on_params)
+        self.health = HealthMonitor(throttle_s=float(self.params["log_throttle_s"]))
+        self.pipeline: DepthPipeline | None = None
+        self._worker: LatestWorker[tuple[Any, ...]] | None = None
+        self._sync: TopicSynchronizer | None = None
+        self._diagnostics: DiagnosticsPublisher | None = None
+
+    def _on_params(self, values: dict[str, Any]) -> None:
+        config = pipeline_config_from_params(values)  # raises ConfigError for bad combinations
+        self.health.throttle_s = float(values["log_throttle_s"])
+        if self.pipeline is not None:
+            self.pipeline.reconfigure(config)
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Load and validate the engine; FAILURE with the reason when it cannot run."""
+        from promptdepth_ros.engines.factory import create_engine
+
+        try:
+            config = pipeline_config_from_params(self.params)
+            engine = create_engine(engine_spec_from_params(self.params))
+            monocular = (
+                create_engine(engine_spec_from_params(self.params, "monocular"))
+                if self.params["monocular.name"]
+                else None
+            )
+            self.pipeline = DepthPipeline(config, engine, monocular)
+            self._extrinsics = ExtrinsicsLookup(
+                self,
+                transform_from_xyz_quat(
+                    self.params["tf.fallback_camera_from_lidar"], "tf.fallback_camera_from_lidar"
+                ),
+                float(self.params["tf.timeout_s"]),
+            )
+        except PromptDepthError as error:
+            self.get_logger().error(f"cannot configure: {error}")
+            return TransitionCallbackReturn.FAILURE
+        self.get_logger().info(
+            f"engine '{engine.name}' ready ({getattr(engine, 'description', engine.name)}); "
+            f"TF from {self._extrinsics.backend}"
+        )
+        self._pub_depth = self.create_lifecycle_publisher(Image, "~/depth", OUTPUT_QOS)
+        self._pub_info = self.create_lifecycle_publisher(CameraInfo, "~/camera_info", OUTPUT_QOS)
+        self._pub_points = self.create_lifecycle_publisher(PointCloud2, "~/points", OUTPUT_QOS)
+        self._pub_focal = self.create_lifecycle_publisher(Float64, "~/focal_length_px", OUTPUT_QOS)
+        self._worker = LatestWorker(self._process, self._on_worker_error, name="prompt-depth")
+        self._diagnostics = DiagnosticsPublisher(
+            self, self.health, float(self.params["diagnostics.period_s"])
+        )
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Subscribe to the inputs."""
+        mode = self.params["input.mode"]
+        topics: list[tuple[str, type]] = [("image", Image), ("camera_info", CameraInfo)]
+        if mode == "cloud":
+            topics.append(("points", PointCloud2))
+        elif mode == "depth":
+            topics.append(("depth", Image))
+            if not self.params["input.depth_registered"]:
+                topics.append(("depth_camera_info", CameraInfo))
+        qos = input_qos(bool(self.params["input.reliable_qos"]))
+        self._sync = TopicSynchronizer(
+            self, topics, qos, int(self.params["sync.queue_size"]),
+            float(self.params["sync.slop_s"]), self._on_synced, self.health,
+            event_callbacks=lambda topic: subscription_events(self, topic),
+        )
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Stop receiving; queued sets are dropped and counted."""
+        if self._sync is not None:
+            self._sync.destroy()
+            self._sync = None
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Release the engine, the worker and the publishers."""
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Release everything on the way out."""
+        if self._sync is not None:
+            self._sync.destroy()
+            self._sync = None
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _release(self) -> None:
+        if self._worker is not None:
+            self._worker.close(timeout=5.0)
+            self._worker = None
+        if self.pipeline is not None:
+            self.pipeline.close()
+            self.pipeline = None
+        if self._diagnostics is not None:
+            self._diagnostics.destroy()
+            self._diagnostics = None
+        for pub in ("_pub_depth", "_pub_info", "_pub_points", "_pub_focal"):
+            if hasattr(self, pub):
+                self.destroy_publisher(getattr(self, pub))
+                delattr(self, pub)
+
+    def _on_synced(self, *msgs: Any) -> None:
+        # Runs in the synchroniser's callback: hand over and return at once.
+        if self._worker is not None:
+            self._worker.submit(msgs)
+
+    def _prompt_source(self, msgs: tuple[Any, ...], camera_frame: str) -> PromptSource | None:
+        mode = self.params["input.mode"]
+        if mode == "none":
+            return None
+        prompt_msg = msgs[2]
+        stamp = Time.from_msg(prompt_msg.header.stamp)
+        if mode == "cloud":
+            T = self._extrinsics.lookup(camera_frame, prompt_msg.header.frame_id, stamp)
+            return LidarPrompt(read_xyz(prompt_msg), T)
+        depth = image_to_depth_m(prompt_msg)
+        if self.params["input.depth_registered"]:
+            return DepthImagePrompt(depth)
+        T = self._extrinsics.lookup(camera_frame, prompt_msg.header.frame_id, stamp)
+        return DepthImagePrompt(depth, camera_model_from_msg(msgs[3]), T)
+
+    def _process(self, msgs: tuple[Any, ...]) -> None:
+        pipeline = self.pipeline
+        if pipeline is None:
+            return
+        image_msg, info_msg = msgs[0], msgs[1]
+        camera = camera_model_from_msg(info_msg)
+        rgb = image_to_rgb(image_msg)
+        frame = FrameInput(
+            stamp_s=Time.from_msg(image_msg.header.stamp).nanoseconds * 1e-9,
+            rgb=rgb,
+            camera=camera,
+            prompt=self._prompt_source(msgs, image_msg.header.frame_id),
+        )
+        out = pipeline.process(frame)
+        self.health.set_counts("fallback", pipeline.decisions)
+        self.health.set_counts("skipped", dict(pipeline.skipped))
+        if out is None:
+            return
+        for stage, ms in out.timings_ms.items():
+            self.health.timing(stage, ms)
+        header = image_msg.header
+        self._pub_depth.publish(depth_to_image_msg(out.depth_m, header))
+        self._pub_info.publish(camera_info_msg_from_model(camera, header))
+        if out.points_cam is not None:
+            self._pub_points.publish(create_xyzrgb_cloud(header, out.points_cam, rgb))
+        if out.focal_px is not None:
+            self._pub_focal.publish(Float64(data=float(out.focal_px)))
+        self.health.count("published")
+
+    def _on_worker_error(self, error: BaseException) -> None:
+        cause = type(error).__name__
+        expected = isinstance(error, PromptDepthError)
+        text = str(error) if expected else "".join(traceback.format_exception(error))
+        if self.health.problem(cause, str(error)):
+            log = self.get_logger().warning if expected else self.get_logger().error
+            log(f"frame dropped ({cause}): {text} [repeats are counted in /diagnostics]")
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run the node (autostarts configure + activate unless autostart is false)."""
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = PromptDepthNode()
+        if node.params["autostart"]:
+            if node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+                node.trigger_activate()
+        executor = MultiThreadedExecutor(num_threads=2)
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

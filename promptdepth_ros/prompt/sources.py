@@ -1,0 +1,60 @@
+"""Prompt sources: a LiDAR cloud or a depth image, turned into a raw prompt for the RGB camera."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from promptdepth_ros.camera import CameraModel
+from promptdepth_ros.errors import InputError
+from promptdepth_ros.prompt.projection import project_points_to_depth
+from promptdepth_ros.prompt.registration import register_depth_to_camera, resample_depth
+from promptdepth_ros.transforms import transform_points
+
+
+@dataclass(frozen=True)
+class LidarPrompt:
+    """A LiDAR scan: points (N, 3) float32 in the LiDAR frame, and T_camera_lidar (4x4)."""
+
+    points: NDArray[np.float32]
+    T_camera_lidar: NDArray[np.float64]  # noqa: N815 - transform naming convention
+
+
+@dataclass(frozen=True)
+class DepthImagePrompt:
+    """A depth image (h, w) float32 metres, NaN = no return.
+
+    ``camera`` and ``T_rgb_depth`` describe a depth camera of its own; when both are None
+    the depth image is already registered to the RGB camera (same field of view).
+    """
+
+    depth_m: NDArray[np.float32]
+    camera: CameraModel | None = None
+    T_rgb_depth: NDArray[np.float64] | None = None  # noqa: N815 - transform naming convention
+
+
+PromptSource = LidarPrompt | DepthImagePrompt
+
+
+def build_raw_prompt(
+    source: PromptSource, rgb_camera: CameraModel, prompt_hw: tuple[int, int]
+) -> NDArray[np.float32]:
+    """Raw prompt (h, w) float32 metres (NaN = no return) in the RGB camera at ``prompt_hw``.
+
+    Raises InputError when a depth camera is given without its extrinsic (or the reverse).
+    """
+    if isinstance(source, LidarPrompt):
+        points_cam = transform_points(source.T_camera_lidar, source.points)
+        return project_points_to_depth(points_cam.astype(np.float32), rgb_camera, prompt_hw)
+    if (source.camera is None) != (source.T_rgb_depth is None):
+        raise InputError(
+            "a depth image with its own camera needs both its CameraInfo and the extrinsic "
+            "T_rgb_depth; give both, or neither for a depth image registered to the RGB camera"
+        )
+    if source.camera is not None and source.T_rgb_depth is not None:
+        return register_depth_to_camera(
+            source.depth_m, source.camera, rgb_camera, source.T_rgb_depth, prompt_hw
+        )
+    return resample_depth(source.depth_m, prompt_hw)

@@ -1,0 +1,71 @@
+"""The launch description: executables exist, parameter files exist, wiring is consistent."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from promptdepth_ros.launch_graph import config_dir, grasp_graph, ros_arguments
+
+ROOT = Path(__file__).resolve().parents[1]
+LAUNCH_FILE = ROOT / "launch" / "grasp.launch.py"
+
+
+def _console_scripts() -> dict[str, str]:
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / "setup.cfg")
+    lines = parser["options.entry_points"]["console_scripts"].strip().splitlines()
+    return dict(tuple(part.strip() for part in line.split("=")) for line in lines)
+
+
+def test_graph_nodes_are_console_scripts_with_parameter_files() -> None:
+    scripts = _console_scripts()
+    for node in grasp_graph():
+        assert scripts[node.executable] == f"{node.module}:main"
+        assert (config_dir() / node.params_file).is_file()
+        assert importlib.util.find_spec(node.module) is not None
+
+
+def test_grasp_planner_listens_to_the_depth_nodes_cloud() -> None:
+    prompt, grasp = grasp_graph(lidar_topic="/livox/lidar")
+    assert ("points", "/livox/lidar") in prompt.remappings
+    assert dict(grasp.remappings)["points"] == "/prompt_depth_node/points"
+
+
+def test_ros_arguments_carry_params_file_remaps_and_overrides() -> None:
+    prompt, _ = grasp_graph(prompt_overrides={"engine.name": "promptda", "input.reliable_qos": True})
+    args = ros_arguments(prompt)
+    assert args[:3] == ["--ros-args", "--params-file", str(config_dir() / "prompt_depth.yaml")]
+    assert "image:=/camera/image_raw" in args
+    assert "engine.name:=promptda" in args and "input.reliable_qos:=true" in args
+
+
+def test_launch_file_uses_the_shared_graph_and_declares_its_arguments() -> None:
+    tree = ast.parse(LAUNCH_FILE.read_text())
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    names |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    assert {"grasp_graph", "generate_launch_description", "DeclareLaunchArgument"} <= names
+    assert (config_dir() / "promptdepth.rviz").is_file()
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("launch_ros") is None,
+    reason="launch/launch_ros are not installable here (no ROS 2 apt install); runs on ROS",
+)
+def test_launch_description_builds_both_nodes() -> None:  # pragma: no cover - needs ROS
+    from launch import LaunchContext
+
+    spec = importlib.util.spec_from_file_location("grasp_launch", LAUNCH_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    description = module.generate_launch_description()
+    context = LaunchContext()
+    for action in description.entities:
+        if type(action).__name__ == "DeclareLaunchArgument":
+            action.visit(context)
+    nodes = module._nodes(context)
+    assert [n.node_executable for n in nodes] == ["prompt_depth_node", "grasp_planner_node"]
