@@ -1,4 +1,4 @@
-"""The one depth pipeline: prompt → conditioning/fallback → engine → point cloud.
+"""The one pipeline: prompt → conditioning/fallback → engine → point cloud → grasps.
 
 Used unchanged by the ROS node, the offline bag tool and the benchmarks.
 """
@@ -16,6 +16,8 @@ from promptdepth_ros.camera import CameraModel
 from promptdepth_ros.cloud.backproject import depth_to_points
 from promptdepth_ros.engines.base import DepthEngine
 from promptdepth_ros.errors import ConfigError, InputError
+from promptdepth_ros.grasp.planner import GraspPlan, plan_grasps
+from promptdepth_ros.grasp.types import GraspPlannerConfig
 from promptdepth_ros.prompt.conditioning import (
     FallbackMode,
     PromptConditioningConfig,
@@ -24,6 +26,7 @@ from promptdepth_ros.prompt.conditioning import (
     condition_prompt,
 )
 from promptdepth_ros.prompt.sources import PromptSource, build_raw_prompt
+from promptdepth_ros.transforms import transform_points
 
 
 @dataclass(frozen=True)
@@ -167,3 +170,18 @@ class DepthPipeline:
         self.engine.close()
         if self._monocular is not None and self._monocular is not self.engine:
             self._monocular.close()
+
+
+def plan_grasps_in_frame(
+    points: NDArray[np.float32],
+    T_planning_sensor: NDArray[np.float64],  # noqa: N803
+    config: GraspPlannerConfig,
+) -> GraspPlan:
+    """Grasps in the (z-up) planning frame from points (..., 3) in the sensor frame (NaN ok).
+
+    The sensor origin seen from the planning frame orients the surface normals.
+    """
+    xyz = transform_points(T_planning_sensor, np.asarray(points, np.float64).reshape(-1, 3))
+    return plan_grasps(
+        xyz.astype(np.float32), config, camera_position_m=T_planning_sensor[:3, 3].copy()
+    )

@@ -11,7 +11,6 @@ import sys
 import traceback
 from typing import Any
 
-import numpy as np
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.time import Time
@@ -22,7 +21,6 @@ from visualization_msgs.msg import MarkerArray
 
 import rclpy
 from promptdepth_ros.errors import PromptDepthError
-from promptdepth_ros.grasp.planner import plan_grasps
 from promptdepth_ros.health import HealthMonitor
 from promptdepth_ros.msg import GraspArray
 from promptdepth_ros.node_config import (
@@ -34,6 +32,7 @@ from promptdepth_ros.nodes.diagnostics import DiagnosticsPublisher
 from promptdepth_ros.nodes.extrinsics import ExtrinsicsLookup
 from promptdepth_ros.nodes.qos import OUTPUT_QOS, input_qos, subscription_events
 from promptdepth_ros.nodes.ros_params import declare_parameters
+from promptdepth_ros.pipeline import plan_grasps_in_frame
 from promptdepth_ros.sensors.grasp_messages import (
     grasp_array_msg,
     marker_array_msg,
@@ -41,7 +40,6 @@ from promptdepth_ros.sensors.grasp_messages import (
 )
 from promptdepth_ros.sensors.pointcloud import read_xyz
 from promptdepth_ros.sync.worker import LatestWorker
-from promptdepth_ros.transforms import transform_points
 
 
 class GraspPlannerNode(Node):
@@ -91,9 +89,7 @@ class GraspPlannerNode(Node):
     def _plan(self, msg: PointCloud2) -> None:
         frame = str(self.params["planning_frame"])
         T = self._extrinsics.lookup(frame, msg.header.frame_id, Time.from_msg(msg.header.stamp))
-        points = transform_points(T, read_xyz(msg)).astype(np.float32)
-        camera_position = T[:3, 3]
-        plan = plan_grasps(points, self.config, camera_position_m=camera_position)
+        plan = plan_grasps_in_frame(read_xyz(msg), T, self.config)
         for stage, ms in plan.timings_ms.items():
             self.health.timing(f"plan.{stage}", ms)
         header = Header(stamp=msg.header.stamp, frame_id=frame)

@@ -32,11 +32,8 @@ from promptdepth_ros.nodes.extrinsics import ExtrinsicsLookup
 from promptdepth_ros.nodes.qos import OUTPUT_QOS, input_qos, subscription_events
 from promptdepth_ros.nodes.ros_params import declare_parameters
 from promptdepth_ros.nodes.sync_adapter import TopicSynchronizer
-from promptdepth_ros.pipeline import DepthPipeline, FrameInput
-from promptdepth_ros.prompt.sources import DepthImagePrompt, LidarPrompt, PromptSource
-from promptdepth_ros.sensors.camera_info import camera_info_msg_from_model, camera_model_from_msg
-from promptdepth_ros.sensors.image import depth_to_image_msg, image_to_depth_m, image_to_rgb
-from promptdepth_ros.sensors.pointcloud import create_xyzrgb_cloud, read_xyz
+from promptdepth_ros.pipeline import DepthPipeline
+from promptdepth_ros.sensors.frames import frame_from_messages, input_topics, output_messages
 from promptdepth_ros.sync.worker import LatestWorker
 
 
@@ -97,14 +94,10 @@ class PromptDepthNode(LifecycleNode):
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Subscribe to the inputs."""
-        mode = self.params["input.mode"]
-        topics: list[tuple[str, type]] = [("image", Image), ("camera_info", CameraInfo)]
-        if mode == "cloud":
-            topics.append(("points", PointCloud2))
-        elif mode == "depth":
-            topics.append(("depth", Image))
-            if not self.params["input.depth_registered"]:
-                topics.append(("depth_camera_info", CameraInfo))
+        names = input_topics(self.params["input.mode"], bool(self.params["input.depth_registered"]))
+        types = {"image": Image, "camera_info": CameraInfo, "points": PointCloud2,
+                 "depth": Image, "depth_camera_info": CameraInfo}
+        topics = [(name, types[name]) for name in names]
         qos = input_qos(bool(self.params["input.reliable_qos"]))
         self._sync = TopicSynchronizer(
             self, topics, qos, int(self.params["sync.queue_size"]),
@@ -153,34 +146,14 @@ class PromptDepthNode(LifecycleNode):
         if self._worker is not None:
             self._worker.submit(msgs)
 
-    def _prompt_source(self, msgs: tuple[Any, ...], camera_frame: str) -> PromptSource | None:
-        mode = self.params["input.mode"]
-        if mode == "none":
-            return None
-        prompt_msg = msgs[2]
-        stamp = Time.from_msg(prompt_msg.header.stamp)
-        if mode == "cloud":
-            T = self._extrinsics.lookup(camera_frame, prompt_msg.header.frame_id, stamp)
-            return LidarPrompt(read_xyz(prompt_msg), T)
-        depth = image_to_depth_m(prompt_msg)
-        if self.params["input.depth_registered"]:
-            return DepthImagePrompt(depth)
-        T = self._extrinsics.lookup(camera_frame, prompt_msg.header.frame_id, stamp)
-        return DepthImagePrompt(depth, camera_model_from_msg(msgs[3]), T)
+    def _lookup(self, target: str, source: str, stamp_ns: int) -> Any:
+        return self._extrinsics.lookup(target, source, Time(nanoseconds=stamp_ns))
 
     def _process(self, msgs: tuple[Any, ...]) -> None:
         pipeline = self.pipeline
         if pipeline is None:
             return
-        image_msg, info_msg = msgs[0], msgs[1]
-        camera = camera_model_from_msg(info_msg)
-        rgb = image_to_rgb(image_msg)
-        frame = FrameInput(
-            stamp_s=Time.from_msg(image_msg.header.stamp).nanoseconds * 1e-9,
-            rgb=rgb,
-            camera=camera,
-            prompt=self._prompt_source(msgs, image_msg.header.frame_id),
-        )
+        frame = frame_from_messages(msgs, self.params["input.mode"], self._lookup)
         out = pipeline.process(frame)
         self.health.set_counts("fallback", pipeline.decisions)
         self.health.set_counts("skipped", dict(pipeline.skipped))
@@ -188,11 +161,11 @@ class PromptDepthNode(LifecycleNode):
             return
         for stage, ms in out.timings_ms.items():
             self.health.timing(stage, ms)
-        header = image_msg.header
-        self._pub_depth.publish(depth_to_image_msg(out.depth_m, header))
-        self._pub_info.publish(camera_info_msg_from_model(camera, header))
-        if out.points_cam is not None:
-            self._pub_points.publish(create_xyzrgb_cloud(header, out.points_cam, rgb))
+        depth, info, points = output_messages(frame, out, msgs[0].header)
+        self._pub_depth.publish(depth)
+        self._pub_info.publish(info)
+        if points is not None:
+            self._pub_points.publish(points)
         if out.focal_px is not None:
             self._pub_focal.publish(Float64(data=float(out.focal_px)))
         self.health.count("published")

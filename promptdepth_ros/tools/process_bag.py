@@ -1,0 +1,201 @@
+"""promptdepth-process-bag: run the node pipeline offline over a rosbag2 and write a new bag.
+
+Reads camera image + camera_info and a LiDAR cloud or depth image (MCAP or sqlite3), syncs
+them with the node's approximate-time policy, runs prompt → engine → cloud → grasps with the
+node's parameters (the same code), and writes the node topics to a new MCAP bag that
+``ros2 bag play`` replays. Ctrl-C or a bad message never leaves a broken bag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from std_msgs.msg import Header
+
+from promptdepth_ros.engines.factory import create_engine
+from promptdepth_ros.errors import MissingTransform, PromptDepthError
+from promptdepth_ros.node_config import (
+    GRASP_PLANNER_PARAMS,
+    PROMPT_DEPTH_PARAMS,
+    engine_spec_from_params,
+    grasp_config_from_params,
+    pipeline_config_from_params,
+)
+from promptdepth_ros.parameters import validate_all
+from promptdepth_ros.pipeline import DepthPipeline, plan_grasps_in_frame
+from promptdepth_ros.sensors.bag import TF_MESSAGE, BagWriter, bag_message_counts, read_bag
+from promptdepth_ros.sensors.frames import (
+    frame_from_messages,
+    input_topics,
+    output_messages,
+    stamp_ns,
+)
+from promptdepth_ros.sensors.grasp_messages import (
+    grasp_array_msg,
+    marker_array_msg,
+    pose_array_msg,
+)
+from promptdepth_ros.sync.approximate import ApproximateTimeSync
+from promptdepth_ros.transforms import StaticTransformBuffer
+
+OUT_TOPICS = {
+    "depth": ("/prompt_depth_node/depth", "sensor_msgs/msg/Image"),
+    "info": ("/prompt_depth_node/camera_info", "sensor_msgs/msg/CameraInfo"),
+    "points": ("/prompt_depth_node/points", "sensor_msgs/msg/PointCloud2"),
+    "grasps": ("/grasp_planner_node/grasps", "promptdepth_ros/msg/GraspArray"),
+    "poses": ("/grasp_planner_node/grasp_poses", "geometry_msgs/msg/PoseArray"),
+    "markers": ("/grasp_planner_node/markers", "visualization_msgs/msg/MarkerArray"),
+}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("input", type=Path, help="input rosbag2 directory (MCAP or sqlite3)")
+    p.add_argument("output", type=Path, help="output bag directory (must not exist)")
+    p.add_argument("--params", type=Path, help="prompt_depth_node parameter YAML to apply")
+    p.add_argument("--engine", choices=("guided", "promptda", "depth_pro"))
+    p.add_argument("--backend", choices=("auto", "numpy", "torch", "onnxruntime", "tensorrt"))
+    p.add_argument("--weights", help="HF model directory or PromptDA model.ckpt")
+    p.add_argument("--onnx", help="ONNX model for the onnxruntime backend")
+    p.add_argument("--random-init", action="store_true", help="random weights (testing only)")
+    p.add_argument("--mode", choices=("cloud", "depth", "none"), help="prompt input")
+    p.add_argument("--image-topic", default="/camera/image_raw")
+    p.add_argument("--info-topic", default="/camera/camera_info")
+    p.add_argument("--prompt-topic", help="cloud or depth topic (default by --mode)")
+    p.add_argument("--depth-info-topic", default="/lidar/camera_info")
+    p.add_argument("--planning-frame", default="table", help="z-up frame for grasps")
+    p.add_argument("--no-grasps", action="store_true", help="skip grasp planning")
+    p.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
+    return p.parse_args(argv)
+
+
+def _params(args: argparse.Namespace) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if args.params:
+        document = yaml.safe_load(args.params.read_text()) or {}
+        values.update(document.get("prompt_depth_node", {}).get("ros__parameters", {}))
+    cli = {"engine.name": args.engine, "engine.backend": args.backend,
+           "engine.weights": args.weights, "engine.onnx_path": args.onnx,
+           "input.mode": args.mode}
+    values.update({k: v for k, v in cli.items() if v is not None})
+    if args.random_init:
+        values["engine.random_init"] = True
+    return validate_all(PROMPT_DEPTH_PARAMS, values)
+
+
+class Progress:
+    """A one-line progress bar on stderr with rate and ETA."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.start = max(total, 1), 0, time.monotonic()
+
+    def step(self, frames: int) -> None:
+        """Advance by one message; ``frames`` = depth frames written so far."""
+        self.done += 1
+        elapsed = time.monotonic() - self.start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate > 0 else 0.0
+        filled = int(30 * self.done / self.total)
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} msgs "
+            f"{rate:6.1f} msg/s, {frames} frames, ETA {eta:5.1f} s"
+        )
+        sys.stderr.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Process the bag; returns 0 when at least one frame was written."""
+    args = parse_args(argv)
+    try:
+        params = _params(args)
+        mode = params["input.mode"]
+        pipeline = DepthPipeline(
+            pipeline_config_from_params(params), create_engine(engine_spec_from_params(params))
+        )
+        grasp_config = grasp_config_from_params(validate_all(GRASP_PLANNER_PARAMS, {}))
+        counts = bag_message_counts(args.input)
+    except PromptDepthError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    prompt_topic = args.prompt_topic or {"cloud": "/lidar/points", "depth": "/lidar/depth"}.get(mode)
+    names = input_topics(mode, bool(params["input.depth_registered"]))
+    by_name = {"image": args.image_topic, "camera_info": args.info_topic,
+               "points": prompt_topic, "depth": prompt_topic,
+               "depth_camera_info": args.depth_info_topic}
+    topic_index = {by_name[n]: i for i, n in enumerate(names)}
+    tf = StaticTransformBuffer()
+    sync = ApproximateTimeSync(len(names), int(params["sync.queue_size"]),
+                               float(params["sync.slop_s"]))
+    skipped: Counter[str] = Counter()
+    written = 0
+
+    def lookup(target: str, source: str, _stamp_ns: int) -> np.ndarray:
+        return tf.lookup(target, source)
+
+    wanted = [*topic_index, "/tf_static"]
+    progress = Progress(sum(counts.get(t, 0) for t in wanted))
+    with BagWriter(args.output, storage=args.storage) as bag:
+        for topic, msgtype in OUT_TOPICS.values():
+            bag.add_topic(topic, msgtype)
+        try:
+            for record in read_bag(args.input, wanted):
+                progress.step(written)
+                try:
+                    msg = record.decode()
+                    if record.msgtype == TF_MESSAGE:
+                        tf.set_transforms(msg.transforms)
+                        continue
+                    synced = sync.add(topic_index[record.topic], stamp_ns(msg.header) * 1e-9, msg)
+                    if synced is None:
+                        continue
+                    frame = frame_from_messages(synced, mode, lookup)
+                    out = pipeline.process(frame)
+                    if out is None:
+                        skipped["fallback_skip"] += 1
+                        continue
+                    header = synced[0].header
+                    depth, info, points = output_messages(frame, out, header)
+                    bag.write(OUT_TOPICS["depth"][0], record.stamp_ns, depth)
+                    bag.write(OUT_TOPICS["info"][0], record.stamp_ns, info)
+                    if points is not None:
+                        bag.write(OUT_TOPICS["points"][0], record.stamp_ns, points)
+                    written += 1
+                    if args.no_grasps or out.points_cam is None:
+                        continue
+                    T = tf.lookup(args.planning_frame, frame.camera.frame_id or header.frame_id)
+                    plan = plan_grasps_in_frame(out.points_cam, T, grasp_config)
+                    gh = Header(stamp=header.stamp, frame_id=args.planning_frame)
+                    bag.write(OUT_TOPICS["grasps"][0], record.stamp_ns,
+                              grasp_array_msg(plan.grasps, gh))
+                    bag.write(OUT_TOPICS["poses"][0], record.stamp_ns,
+                              pose_array_msg(plan.grasps, gh))
+                    bag.write(OUT_TOPICS["markers"][0], record.stamp_ns,
+                              marker_array_msg(plan.grasps, gh, grasp_config.gripper))
+                except MissingTransform as error:
+                    skipped[f"missing_transform ({error})"] += 1
+                except PromptDepthError as error:
+                    skipped[f"{type(error).__name__} ({error})"] += 1
+        except KeyboardInterrupt:
+            skipped["interrupted: rest of the bag not read"] += 1
+    sys.stderr.write("\n")
+    stats = sync.stats
+    print(f"wrote {written} frames to {args.output}")
+    print(f"sync: {stats.emitted_sets} sets; unused inputs: {stats.evicted_by_queue} evicted, "
+          f"{stats.stale} stale, {stats.duplicate} duplicate, {stats.reset} reset, "
+          f"{stats.pending} left in queues")
+    for reason, n in sorted(skipped.items()):
+        print(f"skipped {n}: {reason}")
+    pipeline.close()
+    return 0 if written > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
