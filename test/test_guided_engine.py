@@ -1,0 +1,146 @@
+"""Tests of the weight-free guided engine and the upsampling baselines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from promptdepth_ros.engines.base import DepthEngine
+from promptdepth_ros.engines.baselines import (
+    BilinearUpsampleEngine,
+    NearestUpsampleEngine,
+    condition_prompt,
+    resize_bilinear,
+)
+from promptdepth_ros.engines.guided import GuidedConfig, GuidedEngine
+from promptdepth_ros.errors import ConfigError, InputError
+from promptdepth_ros.eval.metrics import depth_metrics
+from promptdepth_ros.sim.lidar import simulate_lidar_depth
+from promptdepth_ros.sim.render import render
+from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
+
+ENGINES = [GuidedEngine, NearestUpsampleEngine, BilinearUpsampleEngine]
+
+
+@pytest.fixture(scope="module")
+def frames() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    out = []
+    for seed in (11, 12, 13, 14):
+        rng = np.random.default_rng(seed)
+        frame = render(generate_tabletop_scene(rng, default_camera(640, 480)))
+        out.append((frame.rgb, frame.depth_m, simulate_lidar_depth(frame.depth_m, rng)))
+    return out
+
+
+def _mean_metrics(engine: DepthEngine, frames) -> tuple[float, float]:
+    metrics = [depth_metrics(engine.infer(rgb, p, None).depth_m, gt) for rgb, gt, p in frames]
+    return float(np.mean([m.absrel for m in metrics])), float(
+        np.mean([m.edge_f1 for m in metrics])
+    )
+
+
+def test_guided_beats_bilinear_on_absrel_and_edge_f1(frames):
+    guided_absrel, guided_f1 = _mean_metrics(GuidedEngine(), frames)
+    bilinear_absrel, bilinear_f1 = _mean_metrics(BilinearUpsampleEngine(), frames)
+    assert guided_absrel < 0.6 * bilinear_absrel
+    assert guided_f1 > bilinear_f1 + 0.3
+    assert guided_absrel < 0.005 and guided_f1 > 0.6
+
+
+@pytest.mark.parametrize("engine_cls", ENGINES)
+def test_engines_fill_every_pixel_at_image_resolution(engine_cls, frames):
+    rgb, _, prompt = frames[0]
+    engine = engine_cls()
+    assert isinstance(engine, DepthEngine) and engine.needs_prompt
+    depth = engine.infer(rgb, prompt, None).depth_m
+    assert depth.shape == (480, 640) and depth.dtype == np.float32
+    assert np.all(np.isfinite(depth))
+
+
+def test_guided_keeps_a_constant_prompt_constant():
+    rgb = np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    prompt = np.full((30, 40), 1.25, np.float32)
+    prompt[5:9, 10:20] = np.nan
+    depth = GuidedEngine().infer(rgb, prompt, None).depth_m
+    np.testing.assert_allclose(depth, 1.25, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "prompt_hw, max_absrel", [((480, 640), 0.002), ((960, 1280), 0.002), ((48, 64), 0.015)]
+)
+def test_guided_accepts_prompts_at_any_resolution(prompt_hw, max_absrel, frames):
+    rgb, gt, _ = frames[1]
+    rows = np.arange(prompt_hw[0]) * 480 // prompt_hw[0]
+    cols = np.arange(prompt_hw[1]) * 640 // prompt_hw[1]
+    prompt = gt[rows[:, None], cols[None, :]]
+    depth = GuidedEngine().infer(rgb, prompt, None).depth_m
+    assert depth.shape == (480, 640) and np.all(np.isfinite(depth))
+    assert depth_metrics(depth, gt).absrel < max_absrel
+
+
+def test_guided_densifies_a_sparse_ring_prompt(frames):
+    rgb, gt, _ = frames[2]
+    sparse = np.full_like(gt, np.nan)
+    rows, cols = np.arange(7, 480, 15)[:, None], np.arange(0, 640, 2)[None, :]
+    sparse[rows, cols] = gt[rows, cols]
+    assert np.isfinite(sparse).mean() < 0.04
+    guided = depth_metrics(GuidedEngine().infer(rgb, sparse, None).depth_m, gt)
+    bilinear = depth_metrics(BilinearUpsampleEngine().infer(rgb, sparse, None).depth_m, gt)
+    assert guided.absrel < 0.01
+    assert guided.absrel < bilinear.absrel and guided.edge_f1 > bilinear.edge_f1
+
+
+def test_condition_prompt_reduces_sparse_prompts_and_fills_holes():
+    prompt = np.full((40, 40), np.nan, np.float32)
+    prompt[::2, ::2] = 2.0  # density 0.25 < 0.3: reduced 2x to a full grid
+    dense, valid = condition_prompt(prompt, (40, 40))
+    assert dense.shape == (20, 20) and valid.all()
+    np.testing.assert_array_equal(dense, 2.0)
+    prompt[:, 20:] = np.nan
+    dense, valid = condition_prompt(prompt, (40, 40))
+    assert dense.shape == (20, 20) and valid.mean() == 0.5
+    np.testing.assert_array_equal(dense, 2.0)
+
+
+@pytest.mark.parametrize("engine_cls", ENGINES)
+def test_engines_reject_unusable_inputs(engine_cls):
+    engine = engine_cls()
+    rgb = np.zeros((48, 64, 3), np.uint8)
+    prompt = np.ones((12, 16), np.float32)
+    with pytest.raises(InputError, match="no valid depth"):
+        engine.infer(rgb, np.full((12, 16), np.nan, np.float32), None)
+    with pytest.raises(InputError, match="no valid depth"):
+        engine.infer(rgb, np.zeros((12, 16), np.float32), None)
+    with pytest.raises(InputError, match="uint8"):
+        engine.infer(rgb.astype(np.float32), prompt, None)
+    with pytest.raises(InputError, match="uint8"):
+        engine.infer(rgb[..., 0], prompt, None)
+    with pytest.raises(InputError, match="float32"):
+        engine.infer(rgb, prompt.astype(np.uint16), None)
+    with pytest.raises(InputError, match="float32"):
+        engine.infer(rgb, prompt[None], None)
+    with pytest.raises(InputError, match="needs a depth prompt"):
+        engine.infer(rgb, None, None)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("snap_radius", 0), ("denoise_radius", 9), ("color_sigma", 0.0), ("edge_ratio", 1.0),
+     ("edge_weight", 0.0), ("filled_weight", 1.5)],
+)  # fmt: skip
+def test_guided_config_rejects_out_of_range_values(field, value):
+    with pytest.raises(ConfigError, match=field):
+        GuidedConfig(**{field: value})
+
+
+def test_nearest_baseline_repeats_prompt_cells():
+    prompt = np.arange(12, dtype=np.float32).reshape(3, 4) + 1.0
+    depth = NearestUpsampleEngine().infer(np.zeros((6, 8, 3), np.uint8), prompt, None).depth_m
+    np.testing.assert_array_equal(depth, np.kron(prompt, np.ones((2, 2), np.float32)))
+
+
+def test_bilinear_resize_uses_pixel_centres_and_is_exact_on_ramps():
+    ramp = np.tile(np.arange(4, dtype=np.float32), (2, 1)) + 1.0
+    out = resize_bilinear(ramp, (4, 8))
+    np.testing.assert_allclose(out[0], [1.0, 1.25, 1.75, 2.25, 2.75, 3.25, 3.75, 4.0])
+    np.testing.assert_allclose(out[:, 3], 2.25)
