@@ -1,0 +1,161 @@
+"""Grasp pose candidates on one object cluster: antipodal pairs and top-down extent grasps.
+
+Poses follow the grasp frame of :mod:`promptdepth_ros.grasp.types` (X approach, Y closing).
+Widths and final centres come later from the contact measurement in
+:mod:`promptdepth_ros.grasp.scoring`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from promptdepth_ros.grasp.types import GraspPlannerConfig
+
+APPROACH_ANGLES_RAD = np.deg2rad([0.0, 30.0, -30.0, 60.0, -60.0, 90.0, -90.0])
+_LINE_RADIUS_VOXELS = 1.5  # how far an opposite point may lie from the closing line
+_SEED_CHUNK = 64
+_HEIGHT_FRACTIONS = (0.35, 0.5, 0.7)
+_EXTRA_AXES_RAD = np.deg2rad([30.0, 60.0, 120.0, 150.0])  # around the footprint's major axis
+_BOXY_RESULTANT = 0.5  # wall azimuths this aligned (mod 90 degrees) come from box faces
+
+
+def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def frames_around_closing(
+    closing: NDArray[np.float64], preferred: NDArray[np.float64], angles_rad: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Rotations (P * A, 3, 3) for closing axes (P, 3), approach turned by ``angles_rad`` (A,).
+
+    Angle 0 is the preferred approach projected perpendicular to the closing axis.
+    """
+    y = _unit(np.asarray(closing, np.float64))
+    x0 = preferred - (y @ preferred)[:, None] * y
+    degenerate = np.linalg.norm(x0, axis=1) < 1e-3
+    fallback = np.cross(y, np.where(np.abs(y[:, :1]) < 0.9, [[1.0, 0, 0]], [[0, 1.0, 0]]))
+    x0 = _unit(np.where(degenerate[:, None], fallback, x0))
+    side = np.cross(y, x0)
+    c, s = np.cos(angles_rad)[None, :, None], np.sin(angles_rad)[None, :, None]
+    x = c * x0[:, None] + s * side[:, None]
+    yy = np.broadcast_to(y[:, None], x.shape)
+    return np.stack([x, yy, np.cross(x, yy)], axis=-1).reshape(-1, 3, 3)
+
+
+def antipodal_pairs(
+    points: NDArray[np.float64],
+    normals: NDArray[np.float64],
+    config: GraspPlannerConfig,
+    n_seeds: int,
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Midpoints (P, 3) and closing axes (P, 3) of point pairs with opposing normals.
+
+    For each sampled seed p with normal n, the partner is the point within ``max_opening`` along
+    -n, close to that line, whose normal opposes n best (within twice the friction angle).
+    """
+    k = len(points)
+    seeds = rng.choice(k, size=min(n_seeds, k), replace=False)
+    line_radius = _LINE_RADIUS_VOXELS * config.voxel_size_m
+    limit = -np.cos(2.0 * config.friction_angle_rad)
+    centres, axes = [], []
+    for start in range(0, len(seeds), _SEED_CHUNK):
+        s = seeds[start : start + _SEED_CHUNK]
+        inward = -normals[s]
+        delta = points[None, :, :] - points[s][:, None, :]  # (S, K, 3)
+        along = np.einsum("skj,sj->sk", delta, inward)
+        off_line = np.linalg.norm(delta - along[..., None] * inward[:, None, :], axis=2)
+        opposing = normals[s] @ normals.T
+        ok = (
+            (along > 2.0 * config.voxel_size_m)
+            & (along <= config.gripper.max_opening_m)
+            & (off_line <= line_radius)
+            & (opposing <= limit)
+        )
+        best = np.argmin(np.where(ok, opposing, np.inf), axis=1)
+        has = ok[np.arange(len(s)), best]
+        partner = points[best[has]]
+        centres.append(0.5 * (points[s[has]] + partner))
+        axes.append(_unit(partner - points[s[has]]))
+    if not centres:
+        return np.zeros((0, 3)), np.zeros((0, 3))
+    return np.concatenate(centres), np.concatenate(axes)
+
+
+def symmetry_centre(
+    points: NDArray[np.float64], normals: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Point (3,) closest in least squares to all normal lines (centre of a sphere, a point on a
+    cylinder axis, the middle of a box); the centroid when the normals are degenerate."""
+    proj = np.eye(3)[None] - normals[:, :, None] * normals[:, None, :]  # (K, 3, 3)
+    a = proj.sum(axis=0)
+    b = np.einsum("kij,kj->i", proj, points)
+    if np.linalg.cond(a) > 1e6:
+        return points.mean(axis=0)
+    return np.linalg.solve(a, b)
+
+
+def horizontal_axes(
+    points: NDArray[np.float64],
+    normals: NDArray[np.float64],
+    up: NDArray[np.float64],
+    camera_position_m: NDArray[np.float64] | None,
+) -> NDArray[np.float64]:
+    """Candidate closing directions (D, 3) perpendicular to ``up``.
+
+    The principal axes of the footprint, the dominant wall normal and its perpendicular (box
+    faces), with a camera the direction across the line of sight (both silhouettes seen), and
+    for round objects (walls not aligned mod 90 degrees) more every 30 degrees.
+    """
+    e1 = _unit(np.cross(up, [1.0, 0.0, 0.0] if abs(up[0]) < 0.9 else [0.0, 1.0, 0.0]))
+    e2 = np.cross(up, e1)
+    flat = np.stack([points @ e1, points @ e2], axis=1)
+    flat -= flat.mean(axis=0)
+    eigvecs = np.linalg.eigh(flat.T @ flat)[1]
+    angles = [np.arctan2(eigvecs[1, i], eigvecs[0, i]) for i in range(2)]
+    walls = np.abs(normals @ up) < 0.5
+    boxy = False
+    if walls.sum() >= 3:
+        azimuth = np.arctan2(normals[walls] @ e2, normals[walls] @ e1)
+        resultant = np.exp(4j * azimuth).mean()  # box walls repeat every 90 degrees
+        mean4 = np.angle(resultant) / 4.0
+        angles += [mean4, mean4 + np.pi / 2]
+        boxy = abs(resultant) >= _BOXY_RESULTANT
+    if camera_position_m is not None:
+        sight = points.mean(axis=0) - np.asarray(camera_position_m)
+        angles.append(np.arctan2(sight @ e2, sight @ e1) + np.pi / 2)
+    theta = np.asarray(angles) if boxy else np.concatenate([angles, angles[0] + _EXTRA_AXES_RAD])
+    return np.cos(theta)[:, None] * e1 + np.sin(theta)[:, None] * e2
+
+
+def top_down_poses(
+    points: NDArray[np.float64],
+    normals: NDArray[np.float64],
+    plane_model: NDArray[np.float64] | None,
+    config: GraspPlannerConfig,
+    camera_position_m: NDArray[np.float64] | None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Centres (T, 3) and rotations (T, 3, 3) approaching along -up, closing horizontally.
+
+    Centres sit above the object's symmetry centre (:func:`symmetry_centre`), at several
+    heights between the support plane and the top of the object.
+    """
+    if plane_model is None:
+        up = np.array([0.0, 0.0, 1.0])
+        base = -float((points @ up).min())
+    else:
+        up, base = plane_model[:3], float(plane_model[3])
+    top = float((points @ up).max()) + base  # height of the object above the plane
+    closing = horizontal_axes(points, normals, up, camera_position_m)
+    across = np.cross(-up, closing)
+    centre = symmetry_centre(points, normals)
+    foot = centre - (centre @ up) * up
+    levels = [f * top for f in _HEIGHT_FRACTIONS]
+    levels += [top - 0.5 * config.gripper.finger_depth_m, centre @ up + base]
+    levels = [h for h in levels if 0.0 < h < top]
+    centres = np.concatenate(
+        [np.broadcast_to(foot + (h - base) * up, closing.shape) for h in levels]
+    )
+    rot = np.stack([np.broadcast_to(-up, closing.shape), closing, across], axis=-1)
+    return centres, np.tile(rot, (len(levels), 1, 1))

@@ -1,0 +1,167 @@
+"""Gripper collision model: oriented boxes tested against a scene cloud and the support plane.
+
+Boxes, in the grasp frame of :mod:`promptdepth_ros.grasp.types` for a grasp of opening ``w``
+and contact depth ``c`` (fingertips at ``x = c``), with ``s = approach_distance_m`` when the
+approach path is included (the boxes are swept back along -X from the pre-grasp pose), else 0:
+
+* finger +Y: ``x in [c - finger_depth - s, c]``, ``y in [w/2, w/2 + thickness]``,
+  ``|z| <= finger_width / 2``; finger -Y mirrored;
+* palm: ``x in [c - finger_depth - palm_depth - s, c - finger_depth]``,
+  ``|y| <= palm_width / 2``, ``|z| <= palm_height / 2``.
+
+The space between the fingers may hold points (that is the object); the boxes may not.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from promptdepth_ros.grasp.types import GripperModel
+
+N_BOXES = 3  # finger +Y, finger -Y, palm
+
+
+def gripper_boxes(
+    gripper: GripperModel,
+    width_m: NDArray[np.float64],
+    contact_depth_m: NDArray[np.float64],
+    include_approach: bool = True,
+) -> NDArray[np.float64]:
+    """Grasp-frame boxes (M, 3, 2, 3): [finger +Y, finger -Y, palm] x [lo, hi] corners."""
+    w = np.asarray(width_m, np.float64).reshape(-1)
+    tip = np.broadcast_to(np.asarray(contact_depth_m, np.float64), w.shape)
+    sweep = gripper.approach_distance_m if include_approach else 0.0
+    back = tip - gripper.finger_depth_m
+    boxes = np.empty((len(w), N_BOXES, 2, 3))
+    half_fw, half_pw, half_ph = (
+        0.5 * gripper.finger_width_m,
+        0.5 * gripper.palm_width_m,
+        0.5 * gripper.palm_height_m,
+    )
+    boxes[:, 0, 0] = np.stack([back - sweep, 0.5 * w, np.full_like(w, -half_fw)], 1)
+    boxes[:, 0, 1] = np.stack(
+        [tip, 0.5 * w + gripper.finger_thickness_m, np.full_like(w, half_fw)], 1
+    )
+    boxes[:, 1] = boxes[:, 0]
+    boxes[:, 1, :, 1] = -boxes[:, 0, ::-1, 1]  # mirror the +Y finger: y in [-w/2 - t, -w/2]
+    boxes[:, 2, 0] = np.stack(
+        [
+            back - gripper.palm_depth_m - sweep,
+            np.full_like(w, -half_pw),
+            np.full_like(w, -half_ph),
+        ],
+        1,
+    )
+    boxes[:, 2, 1] = np.stack([back, np.full_like(w, half_pw), np.full_like(w, half_ph)], 1)
+    return boxes
+
+
+def box_corners(
+    centres: NDArray[np.float64], rotations: NDArray[np.float64], boxes: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """World corners (M, B, 8, 3) of grasp-frame boxes (M, B, 2, 3) at poses (M, 3) / (M, 3, 3)."""
+    pick = np.array(np.meshgrid([0, 1], [0, 1], [0, 1], indexing="ij")).reshape(3, 8).T
+    local = boxes[:, :, pick, [0, 1, 2]]  # (M, B, 8, 3)
+    return np.einsum("mij,mbkj->mbki", rotations, local) + centres[:, None, None, :]
+
+
+def below_plane(
+    centres: NDArray[np.float64],
+    rotations: NDArray[np.float64],
+    boxes: NDArray[np.float64],
+    plane_model: NDArray[np.float64] | None,
+    clearance_m: float,
+) -> NDArray[np.bool_]:
+    """(M,) True where a box corner is closer than ``clearance_m`` to (or under) the plane."""
+    if plane_model is None:
+        return np.zeros(len(centres), bool)
+    heights = box_corners(centres, rotations, boxes) @ plane_model[:3] + plane_model[3]
+    return heights.reshape(len(centres), -1).min(axis=1) < clearance_m
+
+
+def contact_depth_for_clearance(
+    centres: NDArray[np.float64],
+    rotations: NDArray[np.float64],
+    width_m: NDArray[np.float64],
+    plane_model: NDArray[np.float64] | None,
+    gripper: GripperModel,
+    clearance_m: float,
+) -> NDArray[np.float64]:
+    """Contact depth (M,) <= finger_depth / 2 keeping the fingertips ``clearance_m`` above plane.
+
+    Values below zero mean that no contact depth keeps the fingers off the plane.
+    """
+    nominal = np.full(len(centres), 0.5 * gripper.finger_depth_m)
+    if plane_model is None:
+        return nominal
+    normal = plane_model[:3]
+    height = centres @ normal + plane_model[3]
+    down = -(rotations[:, :, 0] @ normal)  # > 0 when the approach points at the plane
+    spread = 0.5 * gripper.finger_width_m * np.abs(rotations[:, :, 2] @ normal) + np.abs(
+        rotations[:, :, 1] @ normal
+    ) * (0.5 * width_m + gripper.finger_thickness_m)
+    slack = height - spread - clearance_m
+    limited = np.where(down > 1e-6, slack / np.maximum(down, 1e-6), np.inf)
+    return np.minimum(nominal, limited)
+
+
+def contact_depth_below_object(
+    centres: NDArray[np.float64],
+    rotations: NDArray[np.float64],
+    points: NDArray[np.float64],
+    gripper: GripperModel,
+    margin_m: float,
+) -> NDArray[np.float64]:
+    """Largest contact depth (M,) that keeps the palm ``margin_m`` behind the object ``points``.
+
+    The palm front face sits at ``x = c - finger_depth``; every object point (K, 3) inside the
+    palm's Y-Z footprint must lie in front of it.
+    """
+    out = np.empty(len(centres))
+    for start in range(0, len(centres), 64):
+        sl = slice(start, start + 64)
+        local = np.einsum("mji,mkj->mki", rotations[sl], points[None] - centres[sl, None])
+        footprint = (np.abs(local[..., 1]) <= 0.5 * gripper.palm_width_m) & (
+            np.abs(local[..., 2]) <= 0.5 * gripper.palm_height_m
+        )
+        behind = np.where(footprint, local[..., 0], np.inf).min(axis=1)
+        out[sl] = gripper.finger_depth_m + behind - margin_m
+    return out
+
+
+def gather_neighbours(
+    tree: cKDTree, centres: NDArray[np.float64], radii: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """All (query row, point index) pairs with the point within ``radii[row]`` of the centre."""
+    if len(centres) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    lists = tree.query_ball_point(centres, radii, workers=-1, return_sorted=False)
+    counts = np.fromiter(map(len, lists), np.int64, len(lists))
+    points = np.fromiter(chain.from_iterable(lists), np.int64, int(counts.sum()))
+    return np.repeat(np.arange(len(centres)), counts), points
+
+
+def points_in_boxes(
+    centres: NDArray[np.float64],
+    rotations: NDArray[np.float64],
+    boxes: NDArray[np.float64],
+    points: NDArray[np.float64],
+    tree: cKDTree | None = None,
+) -> NDArray[np.int64]:
+    """Number (M,) of ``points`` (N, 3) inside any box (M, B, 2, 3) of each grasp pose."""
+    if len(points) == 0 or len(centres) == 0:
+        return np.zeros(len(centres), np.int64)
+    tree = cKDTree(points) if tree is None else tree
+    lo, hi = boxes[:, :, 0].min(axis=1), boxes[:, :, 1].max(axis=1)
+    mid_local = 0.5 * (lo + hi)
+    query = centres + np.einsum("mij,mj->mi", rotations, mid_local)
+    rows, idx = gather_neighbours(tree, query, 0.5 * np.linalg.norm(hi - lo, axis=1))
+    local = np.einsum("nji,nj->ni", rotations[rows], points[idx] - centres[rows])
+    inside = np.all(
+        (local[:, None, :] >= boxes[rows, :, 0]) & (local[:, None, :] <= boxes[rows, :, 1]), axis=2
+    ).any(axis=1)
+    return np.bincount(rows[inside], minlength=len(centres))

@@ -1,0 +1,182 @@
+"""Parallel-jaw grasp planning on a scene point cloud: the one entry point, :func:`plan_grasps`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from promptdepth_ros.grasp.candidates import (
+    APPROACH_ANGLES_RAD,
+    antipodal_pairs,
+    frames_around_closing,
+    symmetry_centre,
+    top_down_poses,
+)
+from promptdepth_ros.grasp.collision import (
+    below_plane,
+    contact_depth_below_object,
+    contact_depth_for_clearance,
+    gripper_boxes,
+    points_in_boxes,
+)
+from promptdepth_ros.grasp.scene_processing import ProcessedScene, finite_points, process_scene
+from promptdepth_ros.grasp.scoring import measure_contacts, score_terms, total_score
+from promptdepth_ros.grasp.types import Grasp, GraspPlannerConfig, ScoreTerms
+
+MIN_CONTACT_DEPTH_M = 0.005
+_COLLISION_CHUNK = 128
+
+
+@dataclass(frozen=True)
+class GraspPlan:
+    """Planner output: grasps best-first, the per-object lists, the processed scene, timings."""
+
+    grasps: tuple[Grasp, ...]
+    per_object: dict[int, tuple[Grasp, ...]]
+    scene: ProcessedScene
+    timings_ms: dict[str, float]
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """Antipodal-valid candidates of one object, sorted best-first (arrays of length M)."""
+
+    centres: NDArray[np.float64]
+    rotations: NDArray[np.float64]
+    widths: NDArray[np.float64]
+    depths: NDArray[np.float64]
+    terms: NDArray[np.float64]
+    scores: NDArray[np.float64]
+
+
+def _object_candidates(
+    scene: ProcessedScene,
+    index: NDArray[np.int64],
+    config: GraspPlannerConfig,
+    camera_position_m: NDArray[np.float64] | None,
+    rng: np.random.Generator,
+) -> _Scored:
+    """Generate, measure and score the candidates of one cluster."""
+    points, normals = scene.points[index], scene.normals[index]
+    preferred = np.asarray(config.preferred_approach, np.float64)
+    n_seeds = max(1, config.n_candidates // len(APPROACH_ANGLES_RAD))
+    mids, axes = antipodal_pairs(points, normals, config, n_seeds, rng)
+    td_centres, td_rot = top_down_poses(
+        points, normals, scene.plane_model, config, camera_position_m
+    )
+    centres = np.concatenate([np.repeat(mids, len(APPROACH_ANGLES_RAD), axis=0), td_centres])
+    rotations = np.concatenate(
+        [frames_around_closing(axes, preferred, APPROACH_ANGLES_RAD), td_rot]
+    )
+    g = config.gripper
+    depths = np.minimum(
+        contact_depth_for_clearance(
+            centres,
+            rotations,
+            np.full(len(centres), g.max_opening_m),
+            scene.plane_model,
+            g,
+            config.table_clearance_m,
+        ),
+        contact_depth_below_object(centres, rotations, points, g, config.voxel_size_m),
+    )
+    reachable = depths >= MIN_CONTACT_DEPTH_M
+    centres, rotations, depths = centres[reachable], rotations[reachable], depths[reachable]
+    measured = measure_contacts(
+        centres, rotations, depths, points, normals, cKDTree(points), config
+    )
+    centroid = symmetry_centre(points, normals)
+    radius = float(np.linalg.norm(points - centroid, axis=1).max())
+    terms = score_terms(measured, rotations, centroid, radius, config)
+    widths = measured.width_m + config.width_margin_m
+    ok = measured.found & (terms[:, 0] > 0.0) & (widths <= g.max_opening_m)
+    depths = depths - measured.depth_shift_m
+    ok &= (depths > 0.0) & (depths <= g.finger_depth_m)
+    scores = total_score(terms, config)
+    order = np.flatnonzero(ok)[np.argsort(-scores[ok], kind="stable")]
+    return _Scored(
+        measured.centres[order],
+        rotations[order],
+        widths[order],
+        depths[order],
+        terms[order],
+        scores[order],
+    )
+
+
+def _first_collision_free(
+    scored: _Scored, scene: ProcessedScene, tree: cKDTree, config: GraspPlannerConfig
+) -> NDArray[np.int64]:
+    """Indices of the best ``top_k_per_object`` candidates whose gripper and approach are free."""
+    kept: list[NDArray[np.int64]] = []
+    found = 0
+    for start in range(0, len(scored.scores), _COLLISION_CHUNK):
+        rows = np.arange(start, min(start + _COLLISION_CHUNK, len(scored.scores)))
+        boxes = gripper_boxes(config.gripper, scored.widths[rows], scored.depths[rows])
+        c, r = scored.centres[rows], scored.rotations[rows]
+        free = ~below_plane(c, r, boxes, scene.plane_model, 0.0)
+        free[free] = points_in_boxes(c[free], r[free], boxes[free], scene.points, tree) == 0
+        kept.append(rows[free])
+        found += int(free.sum())
+        if found >= config.top_k_per_object:
+            break
+    if not kept:
+        return np.zeros(0, np.int64)
+    return np.concatenate(kept)[: config.top_k_per_object]
+
+
+def plan_grasps(
+    points_xyz: NDArray[np.floating],
+    config: GraspPlannerConfig,
+    camera_position_m: NDArray[np.float64] | None = None,
+    rng: np.random.Generator | None = None,
+) -> GraspPlan:
+    """Plan parallel-jaw grasps on a scene cloud (N, 3) or (H, W, 3), metres, planning frame z-up.
+
+    NaN rows are ignored. ``camera_position_m`` (3,) orients normals and helps choose closing
+    axes. Deterministic for a given ``rng`` seed (default seed 0). Raises InputError when the
+    cloud has a wrong shape or no point inside the workspace.
+    """
+    rng = np.random.default_rng(0) if rng is None else rng
+    camera = None if camera_position_m is None else np.asarray(camera_position_m, np.float64)
+    timings: dict[str, float] = {}
+    tic = time.perf_counter()
+    cloud = finite_points(points_xyz)
+    if len(cloud) > config.max_cloud_points:
+        cloud = cloud[np.sort(rng.choice(len(cloud), config.max_cloud_points, replace=False))]
+    scene = process_scene(cloud, config, camera, seed=int(rng.integers(2**31)))
+    timings["scene_ms"] = 1e3 * (time.perf_counter() - tic)
+
+    tic = time.perf_counter()
+    scored = [_object_candidates(scene, idx, config, camera, rng) for idx in scene.clusters]
+    timings["candidates_ms"] = 1e3 * (time.perf_counter() - tic)
+
+    tic = time.perf_counter()
+    tree = cKDTree(scene.points)
+    per_object: dict[int, tuple[Grasp, ...]] = {}
+    for label, object_scored in enumerate(scored):
+        chosen = _first_collision_free(object_scored, scene, tree, config)
+        per_object[label] = tuple(_to_grasp(object_scored, int(i), label, config) for i in chosen)
+    timings["collision_ms"] = 1e3 * (time.perf_counter() - tic)
+    everything = sorted(
+        (g for grasps in per_object.values() for g in grasps), key=lambda g: -g.score
+    )
+    return GraspPlan(tuple(everything[: config.top_k_total]), per_object, scene, timings)
+
+
+def _to_grasp(scored: _Scored, i: int, label: int, config: GraspPlannerConfig) -> Grasp:
+    terms = scored.terms[i]
+    return Grasp(
+        position_m=scored.centres[i].copy(),
+        rotation=scored.rotations[i].copy(),
+        width_m=float(scored.widths[i]),
+        score=float(scored.scores[i]),
+        object_id=label,
+        score_terms=ScoreTerms(*(float(t) for t in terms)),
+        pre_grasp_distance_m=config.gripper.approach_distance_m,
+        contact_depth_m=float(scored.depths[i]),
+    )

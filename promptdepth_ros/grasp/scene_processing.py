@@ -1,0 +1,200 @@
+"""Scene cloud -> support plane + object clusters with oriented normals (Open3D + SciPy).
+
+Input clouds are in the planning frame (z-up: robot base or table frame), metres.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import open3d as o3d
+from numpy.typing import NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from promptdepth_ros.errors import InputError
+from promptdepth_ros.grasp.types import GraspPlannerConfig
+
+NOT_AN_OBJECT = -1
+_MAX_PLANE_TILT_RAD = np.deg2rad(30.0)
+_NORMAL_RADIUS_VOXELS = 2.5
+_NORMAL_MAX_NN = 30
+_CONCAVE_LIMIT = -0.15  # (n_j - n_i) . unit(p_j - p_i) below this marks a concave crease
+_RANSAC_ITERATIONS = 300
+
+
+@dataclass(frozen=True)
+class ProcessedScene:
+    """The scene after cropping, voxelisation, plane removal and clustering.
+
+    points: (M, 3) float64 voxelised scene cloud, metres (support plane included).
+    normals: (M, 3) float64 unit normals, oriented towards the camera (or outwards).
+    cluster_labels: (M,) int64, object index or -1 for the support plane and noise.
+    plane_model: (4,) float64 ``(a, b, c, d)``, unit normal pointing up, or None if no plane.
+    clusters: one (K_i,) int64 index array into ``points`` per object, largest first.
+    """
+
+    points: NDArray[np.float64]
+    normals: NDArray[np.float64]
+    cluster_labels: NDArray[np.int64]
+    plane_model: NDArray[np.float64] | None
+    clusters: tuple[NDArray[np.int64], ...]
+
+    def plane_distance(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Signed height (N,) of points (N, 3) above the support plane; +inf without a plane."""
+        if self.plane_model is None:
+            return np.full(len(points), np.inf)
+        return points @ self.plane_model[:3] + self.plane_model[3]
+
+
+def finite_points(points_xyz: NDArray[np.floating]) -> NDArray[np.float64]:
+    """(..., 3) cloud -> (N, 3) float64 of the rows without NaN/inf. Raises InputError on shape."""
+    cloud = np.asarray(points_xyz)
+    if cloud.ndim < 2 or cloud.shape[-1] != 3:
+        raise InputError(f"points must have shape (N, 3) or (H, W, 3), got {cloud.shape}")
+    flat = cloud.reshape(-1, 3).astype(np.float64, copy=False)
+    return flat[np.isfinite(flat).all(axis=1)]
+
+
+def crop_to_workspace(
+    points: NDArray[np.float64], config: GraspPlannerConfig
+) -> NDArray[np.float64]:
+    """Rows of ``points`` (N, 3) inside the workspace box of ``config``."""
+    lo, hi = np.asarray(config.workspace_min_m), np.asarray(config.workspace_max_m)
+    return points[np.all((points >= lo) & (points <= hi), axis=1)]
+
+
+def fit_support_plane(
+    points: NDArray[np.float64], distance_m: float, seed: int
+) -> NDArray[np.float64] | None:
+    """Dominant near-horizontal plane ``(a, b, c, d)`` (unit normal up) by RANSAC + least squares.
+
+    Returns None when there are fewer than 3 points or the best plane tilts over 30 degrees.
+    """
+    if len(points) < 3:
+        return None
+    o3d.utility.random.seed(seed)
+    cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(points))
+    _, inliers = cloud.segment_plane(distance_m, 3, _RANSAC_ITERATIONS)
+    support = points[np.asarray(inliers, np.int64)]
+    centre = support.mean(axis=0)
+    normal = np.linalg.svd(support - centre, full_matrices=False)[2][2]
+    normal = normal if normal[2] >= 0.0 else -normal
+    if np.arccos(np.clip(normal[2], -1.0, 1.0)) > _MAX_PLANE_TILT_RAD:
+        return None
+    return np.array([*normal, -normal @ centre])
+
+
+def estimate_normals(
+    points: NDArray[np.float64], voxel_size_m: float, camera_position_m: NDArray[np.float64] | None
+) -> NDArray[np.float64]:
+    """Unit normals (N, 3) from local PCA, facing the camera when given, else facing +z."""
+    cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(points))
+    cloud.estimate_normals(
+        o3d.geometry.KDTreeSearchParamHybrid(_NORMAL_RADIUS_VOXELS * voxel_size_m, _NORMAL_MAX_NN)
+    )
+    normals = np.asarray(cloud.normals)
+    if camera_position_m is not None:
+        flip = np.einsum("ij,ij->i", normals, np.asarray(camera_position_m) - points) < 0.0
+    else:
+        flip = normals[:, 2] < 0.0
+    normals[flip] *= -1.0
+    return normals
+
+
+def orient_outwards(
+    points: NDArray[np.float64], normals: NDArray[np.float64], labels: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Flip object normals (N, 3) to point away from their cluster centroid."""
+    valid = labels >= 0
+    n_clusters = int(labels.max()) + 1 if valid.any() else 0
+    sums = np.zeros((n_clusters, 3))
+    np.add.at(sums, labels[valid], points[valid])
+    counts = np.bincount(labels[valid], minlength=n_clusters)
+    centroids = sums / np.maximum(counts, 1)[:, None]
+    out = normals.copy()
+    rows = np.flatnonzero(valid)
+    inward = np.einsum("ij,ij->i", out[rows], points[rows] - centroids[labels[rows]]) < 0.0
+    out[rows[inward]] *= -1.0
+    return out
+
+
+def cluster_objects(
+    points: NDArray[np.float64],
+    normals: NDArray[np.float64],
+    config: GraspPlannerConfig,
+) -> NDArray[np.int64]:
+    """Object labels (N,) int64 (largest cluster 0, -1 = noise) by Euclidean connectivity.
+
+    Neighbours closer than ``cluster_eps_m`` are linked. With ``split_concave``, points on a
+    concave crease (where two touching convex objects meet) are first left out, the rest is
+    split into components, then each crease point joins its nearest component within eps.
+    """
+    if len(points) == 0:
+        return np.zeros(0, np.int64)
+    pairs = cKDTree(points).query_pairs(config.cluster_eps_m, output_type="ndarray")
+    crease = np.zeros(len(points), bool)
+    if config.split_concave and len(pairs):
+        delta = points[pairs[:, 1]] - points[pairs[:, 0]]
+        delta /= np.maximum(np.linalg.norm(delta, axis=1, keepdims=True), 1e-12)
+        turn = np.einsum("ij,ij->i", normals[pairs[:, 1]] - normals[pairs[:, 0]], delta)
+        concave = pairs[turn < _CONCAVE_LIMIT]
+        crease[concave.ravel()] = True
+        pairs = pairs[~crease[pairs[:, 0]] & ~crease[pairs[:, 1]]]
+    graph = coo_matrix(
+        (np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(len(points),) * 2
+    )
+    _, raw = connected_components(graph, directed=False)
+    sizes = np.bincount(raw)
+    core = ~crease & (sizes[raw] >= config.cluster_min_points)
+    labels = np.full(len(points), NOT_AN_OBJECT, np.int64)
+    if not core.any():
+        return labels
+    labels[core] = raw[core]
+    if crease.any():
+        distance, nearest = cKDTree(points[core]).query(points[crease])
+        labels[crease] = np.where(distance <= config.cluster_eps_m, raw[core][nearest], -1)
+    valid = labels >= 0
+    sizes = np.bincount(labels[valid], minlength=len(sizes))
+    order = np.argsort(-sizes, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    labels[valid] = rank[labels[valid]]
+    return labels
+
+
+def process_scene(
+    points: NDArray[np.float64],
+    config: GraspPlannerConfig,
+    camera_position_m: NDArray[np.float64] | None = None,
+    seed: int = 0,
+) -> ProcessedScene:
+    """Crop, voxelise, remove the support plane, estimate normals and cluster objects.
+
+    points: (N, 3) finite cloud in the planning frame, metres. Raises InputError when no point
+    lies inside the workspace.
+    """
+    cropped = crop_to_workspace(points, config)
+    if len(cropped) == 0:
+        raise InputError(
+            f"no point of the {len(points)}-point cloud lies inside the workspace "
+            f"{config.workspace_min_m} .. {config.workspace_max_m}; check the frame and the box"
+        )
+    cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(cropped))
+    voxels = np.asarray(cloud.voxel_down_sample(config.voxel_size_m).points)
+    plane = fit_support_plane(voxels, config.plane_distance_m, seed)
+    normals = estimate_normals(voxels, config.voxel_size_m, camera_position_m)
+    labels = np.full(len(voxels), NOT_AN_OBJECT, np.int64)
+    above = np.ones(len(voxels), bool)
+    if plane is not None:
+        above = voxels @ plane[:3] + plane[3] > config.plane_distance_m
+    labels[above] = cluster_objects(voxels[above], normals[above], config)
+    if camera_position_m is None:
+        normals = orient_outwards(voxels, normals, labels)
+    n_clusters = int(labels.max()) + 1 if len(labels) else 0
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(n_clusters + 1))
+    clusters = tuple(order[bounds[i] : bounds[i + 1]] for i in range(n_clusters))
+    return ProcessedScene(voxels, normals, labels, plane, clusters)
