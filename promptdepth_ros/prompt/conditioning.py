@@ -1,0 +1,209 @@
+"""Prompt conditioning: range clipping, k-NN hole filling and the no-prompt fallback policy."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from promptdepth_ros.errors import ConfigError, InputError
+
+MAX_FILL_K = 64
+
+
+class FallbackMode(Enum):
+    """What to do when a frame has no usable prompt."""
+
+    SKIP = "skip"
+    LAST_GOOD = "last_good"
+    MONOCULAR = "monocular"
+
+
+class PromptDecision(Enum):
+    """How one frame is processed, as decided by :class:`PromptFallback`."""
+
+    USE = "use"
+    USE_LAST_GOOD = "use_last_good"
+    MONOCULAR = "monocular"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class PromptConditioningConfig:
+    """Prompt conditioning parameters (metres, seconds).
+
+    ``fill_k``: neighbours for k-NN hole filling (0 = no filling; 4 as PromptDA recommends).
+    ``min_valid_ratio``: fraction of valid prompt pixels below which the prompt is unusable.
+    ``fallback`` may be given as a FallbackMode or its value ("skip", "last_good", "monocular").
+    """
+
+    min_range_m: float = 0.1
+    max_range_m: float = 10.0
+    fill_k: int = 4
+    min_valid_ratio: float = 0.001
+    fallback: FallbackMode = FallbackMode.LAST_GOOD
+    last_good_max_age_s: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.min_range_m) and self.min_range_m >= 0.0):
+            raise ConfigError(f"min_range_m must be finite and >= 0, got {self.min_range_m}")
+        if not (math.isfinite(self.max_range_m) and self.max_range_m > self.min_range_m):
+            raise ConfigError(
+                f"max_range_m must be finite and > min_range_m ({self.min_range_m}), "
+                f"got {self.max_range_m}"
+            )
+        if (
+            isinstance(self.fill_k, bool)
+            or not isinstance(self.fill_k, (int, np.integer))
+            or not 0 <= self.fill_k <= MAX_FILL_K
+        ):
+            raise ConfigError(f"fill_k must be an integer in [0, {MAX_FILL_K}], got {self.fill_k}")
+        if not 0.0 <= self.min_valid_ratio <= 1.0:
+            raise ConfigError(f"min_valid_ratio must be in [0, 1], got {self.min_valid_ratio}")
+        if not (math.isfinite(self.last_good_max_age_s) and self.last_good_max_age_s >= 0.0):
+            raise ConfigError(
+                f"last_good_max_age_s must be finite and >= 0, got {self.last_good_max_age_s}"
+            )
+        if not isinstance(self.fallback, FallbackMode):
+            names = [mode.value for mode in FallbackMode]
+            try:
+                object.__setattr__(self, "fallback", FallbackMode(str(self.fallback).lower()))
+            except ValueError:
+                raise ConfigError(
+                    f"fallback must be one of {names}, got {self.fallback!r}"
+                ) from None
+
+
+@dataclass(frozen=True)
+class ConditionedPrompt:
+    """A prompt ready for an engine.
+
+    ``depth_m``: (h, w) float32 metres after clipping and hole filling (NaN where unfilled);
+    ``valid_mask``: (h, w) bool, pixels with a measured in-range return (before filling);
+    ``valid_ratio``: mean of ``valid_mask``; ``min_m``/``max_m``: range of the measured returns
+    (NaN when there are none).
+    """
+
+    depth_m: NDArray[np.float32]
+    valid_mask: NDArray[np.bool_]
+    valid_ratio: float
+    min_m: float
+    max_m: float
+
+
+def clip_range(depth_m: NDArray[np.floating], lo: float, hi: float) -> NDArray[np.float32]:
+    """float32 copy of ``depth_m`` with values outside [lo, hi] metres (and non-finite) as NaN."""
+    depth = np.array(depth_m, dtype=np.float32)
+    with np.errstate(invalid="ignore"):
+        depth[~((depth >= lo) & (depth <= hi))] = np.nan
+    return depth
+
+
+def fill_prompt_holes(depth_m: NDArray[np.floating], k: int) -> NDArray[np.float32]:
+    """Fill NaN pixels with the inverse-distance weighted mean of the ``k`` nearest valid ones.
+
+    (h, w) float32 metres in and out; k = 0, or no valid pixel, returns an unfilled copy.
+    """
+    depth = np.array(depth_m, dtype=np.float32)
+    if depth.ndim != 2:
+        raise InputError(f"depth must be 2-D (h, w), got shape {depth.shape}")
+    valid = np.isfinite(depth)
+    n_valid = int(valid.sum())
+    if k <= 0 or n_valid == 0 or n_valid == depth.size:
+        return depth
+    known = np.argwhere(valid)
+    holes = np.argwhere(~valid)
+    neighbours = min(int(k), n_valid)
+    distances, index = cKDTree(known).query(holes, k=neighbours, workers=-1)
+    if neighbours == 1:
+        distances, index = distances[:, None], index[:, None]
+    values = depth[valid][index]
+    weights = 1.0 / distances  # holes are never valid pixels, so every distance is >= 1
+    filled = (weights * values).sum(axis=1) / weights.sum(axis=1)
+    depth[holes[:, 0], holes[:, 1]] = filled.astype(np.float32)
+    return depth
+
+
+def condition_prompt(
+    raw_m: NDArray[np.floating], config: PromptConditioningConfig
+) -> ConditionedPrompt:
+    """Clip ``raw_m`` (h, w metres, NaN/0 = no return) to the range, measure it, fill holes.
+
+    Holes are filled only when the prompt is usable (valid ratio >= ``min_valid_ratio``).
+    """
+    depth = clip_range(raw_m, config.min_range_m, config.max_range_m)
+    if depth.ndim != 2:
+        raise InputError(f"prompt must be 2-D (h, w), got shape {depth.shape}")
+    valid = np.isfinite(depth)
+    ratio = float(valid.mean()) if valid.size else 0.0
+    measured = depth[valid]
+    lo = float(measured.min()) if measured.size else math.nan
+    hi = float(measured.max()) if measured.size else math.nan
+    if measured.size and ratio >= config.min_valid_ratio:
+        depth = fill_prompt_holes(depth, config.fill_k)
+    return ConditionedPrompt(
+        depth_m=depth, valid_mask=valid, valid_ratio=ratio, min_m=lo, max_m=hi
+    )
+
+
+@dataclass(frozen=True)
+class FallbackResult:
+    """The decision for one frame and the prompt to use with it (None for MONOCULAR/SKIP)."""
+
+    decision: PromptDecision
+    prompt: ConditionedPrompt | None
+
+
+class PromptFallback:
+    """Chooses USE / USE_LAST_GOOD / MONOCULAR / SKIP per frame and counts every decision.
+
+    A prompt is usable when it has a valid return and ``valid_ratio >= min_valid_ratio``.
+    LAST_GOOD reuses the last usable prompt while it is at most ``last_good_max_age_s`` older
+    than the frame (never a prompt from the future, e.g. after a bag loop) and SKIPs otherwise.
+    """
+
+    def __init__(self, config: PromptConditioningConfig) -> None:
+        self.config = config
+        self._last_good: ConditionedPrompt | None = None
+        self._last_good_stamp_s = 0.0
+        self._counts = {decision: 0 for decision in PromptDecision}
+
+    @property
+    def counts(self) -> dict[PromptDecision, int]:
+        """How often each decision was taken (a copy)."""
+        return dict(self._counts)
+
+    def is_usable(self, prompt: ConditionedPrompt | None) -> bool:
+        """True when ``prompt`` has enough valid returns to condition an engine."""
+        return (
+            prompt is not None
+            and prompt.valid_ratio > 0.0
+            and prompt.valid_ratio >= self.config.min_valid_ratio
+        )
+
+    def decide(self, prompt: ConditionedPrompt | None, stamp_s: float) -> FallbackResult:
+        """Decision for a frame stamped ``stamp_s`` whose prompt is ``prompt`` (None = none)."""
+        if prompt is not None and self.is_usable(prompt):
+            self._last_good, self._last_good_stamp_s = prompt, stamp_s
+            result = FallbackResult(PromptDecision.USE, prompt)
+        elif self.config.fallback is FallbackMode.MONOCULAR:
+            result = FallbackResult(PromptDecision.MONOCULAR, None)
+        elif self.config.fallback is FallbackMode.LAST_GOOD and self._fresh(stamp_s):
+            result = FallbackResult(PromptDecision.USE_LAST_GOOD, self._last_good)
+        else:
+            result = FallbackResult(PromptDecision.SKIP, None)
+        self._counts[result.decision] += 1
+        return result
+
+    def reset(self) -> None:
+        """Forget the last good prompt (e.g. after a time jump); the counts are kept."""
+        self._last_good = None
+
+    def _fresh(self, stamp_s: float) -> bool:
+        """True when a last good prompt exists and is not older than the maximum age."""
+        age = stamp_s - self._last_good_stamp_s
+        return self._last_good is not None and 0.0 <= age <= self.config.last_good_max_age_s
