@@ -76,7 +76,9 @@ PROMPT_DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               "with `depth_camera_info` and TF)", read_only=True),
     ParamSpec("sync.queue_size", 10, "Messages kept per input by the approximate-time sync",
               low=1, high=1000, read_only=True),
-    ParamSpec("sync.slop_s", 0.05, "Largest stamp spread of a synchronised set, seconds",
+    ParamSpec("sync.slop_s", 0.015,
+              "Largest stamp spread of a synchronised set, seconds; keep it below half the "
+              "camera period so the only image within slop of a scan is the nearest one",
               low=0.0001, high=2.0, read_only=True),
     ParamSpec("prompt.height", 192, "Prompt rows (the LiDAR is projected at this size)",
               low=8, high=4096, read_only=True),
@@ -87,6 +89,10 @@ PROMPT_DEPTH_PARAMS: tuple[ParamSpec, ...] = (
               low=0.01, high=1000.0),
     ParamSpec("prompt.fill_k", 4, "Neighbours for prompt hole filling (0 = no filling)",
               low=0, high=64),
+    ParamSpec("prompt.max_fill_px", 12.0,
+              "Prompt holes farther than this (prompt pixels) from any return are not filled "
+              "and the output has no depth (NaN) there; 0 = fill everything",
+              low=0.0, high=4096.0),
     ParamSpec("prompt.min_valid_ratio", 0.01,
               "Below this share of valid prompt pixels the fallback policy applies",
               low=0.0, high=1.0),
@@ -176,6 +182,7 @@ def pipeline_config_from_params(values: Mapping[str, Any]) -> PipelineConfig:
         min_range_m=values["prompt.min_range_m"],
         max_range_m=values["prompt.max_range_m"],
         fill_k=values["prompt.fill_k"],
+        max_fill_px=values["prompt.max_fill_px"],
         min_valid_ratio=values["prompt.min_valid_ratio"],
         fallback=FallbackMode(values["prompt.fallback"]),
         last_good_max_age_s=values["prompt.last_good_max_age_s"],
@@ -183,7 +190,6 @@ def pipeline_config_from_params(values: Mapping[str, Any]) -> PipelineConfig:
     return PipelineConfig(
         prompt_hw=(values["prompt.height"], values["prompt.width"]),
         conditioning=conditioning,
-        compute_points=values["output.publish_points"],
     )
 
 

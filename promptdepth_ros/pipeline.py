@@ -1,4 +1,4 @@
-"""The one pipeline: prompt → conditioning/fallback → engine → point cloud → grasps.
+"""The one pipeline: prompt → conditioning/fallback → engine → depth; cloud → grasps.
 
 Used unchanged by the ROS node, the offline bag tool and the benchmarks.
 """
@@ -13,7 +13,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from promptdepth_ros.camera import CameraModel
-from promptdepth_ros.cloud.backproject import depth_to_points
 from promptdepth_ros.engines.base import DepthEngine
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.grasp.planner import GraspPlan, plan_grasps
@@ -31,11 +30,10 @@ from promptdepth_ros.transforms import transform_points
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """Prompt resolution (rows, cols), conditioning, and whether to back-project a cloud."""
+    """Prompt resolution (rows, cols) and prompt conditioning."""
 
     prompt_hw: tuple[int, int] = (192, 256)
     conditioning: PromptConditioningConfig = field(default_factory=PromptConditioningConfig)
-    compute_points: bool = True
 
     def __post_init__(self) -> None:
         h, w = self.prompt_hw
@@ -57,18 +55,32 @@ class FrameInput:
 class FrameOutput:
     """What the pipeline made of one frame.
 
-    depth_m (H, W) float32 metres NaN = unknown; points_cam (H, W, 3) float32 in the camera
-    optical frame (NaN = no depth) or None; timings_ms per stage.
+    depth_m (H, W) float32 metres NaN = unknown; confidence (H, W) in [0, 1] or None;
+    timings_ms per stage.
     """
 
     depth_m: NDArray[np.float32]
     confidence: NDArray[np.float32] | None
-    points_cam: NDArray[np.float32] | None
     decision: PromptDecision
     prompt_valid_ratio: float
     focal_px: float | None
     engine_name: str
     timings_ms: dict[str, float]
+
+
+def mask_unsupported(
+    depth_m: NDArray[np.float32], support: NDArray[np.bool_]
+) -> NDArray[np.float32]:
+    """Copy of depth (H, W) with NaN where the prompt-resolution ``support`` (h, w) is False.
+
+    Each image pixel takes the support of the prompt pixel that contains its centre.
+    """
+    h, w = support.shape
+    rows = ((np.arange(depth_m.shape[0]) + 0.5) * h / depth_m.shape[0]).astype(np.intp)
+    cols = ((np.arange(depth_m.shape[1]) + 0.5) * w / depth_m.shape[1]).astype(np.intp)
+    out = depth_m.copy()
+    out[~support[np.ix_(rows, cols)]] = np.nan
+    return out
 
 
 class DepthPipeline:
@@ -148,16 +160,12 @@ class DepthPipeline:
         start = time.perf_counter()
         result = engine.infer(frame.rgb, prompt_m if engine.needs_prompt else None, frame.camera)
         timings["engine_ms"] = (time.perf_counter() - start) * 1e3
-
-        points = None
-        if self.config.compute_points:
-            start = time.perf_counter()
-            points = depth_to_points(result.depth_m, frame.camera)
-            timings["cloud_ms"] = (time.perf_counter() - start) * 1e3
+        depth = result.depth_m
+        if prompt_m is not None and engine.needs_prompt and not np.isfinite(prompt_m).all():
+            depth = mask_unsupported(depth, np.isfinite(prompt_m))
         return FrameOutput(
-            depth_m=result.depth_m,
+            depth_m=depth,
             confidence=result.confidence,
-            points_cam=points,
             decision=decision,
             prompt_valid_ratio=valid_ratio,
             focal_px=result.focal_px,

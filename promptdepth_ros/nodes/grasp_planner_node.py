@@ -91,7 +91,7 @@ class GraspPlannerNode(Node):
         T = self._extrinsics.lookup(frame, msg.header.frame_id, Time.from_msg(msg.header.stamp))
         plan = plan_grasps_in_frame(read_xyz(msg), T, self.config)
         for stage, ms in plan.timings_ms.items():
-            self.health.timing(f"plan.{stage}", ms)
+            self.health.timing(f"plan.{stage.removesuffix('_ms')}", ms)
         header = Header(stamp=msg.header.stamp, frame_id=frame)
         self._pub_grasps.publish(grasp_array_msg(plan.grasps, header))
         self._pub_poses.publish(pose_array_msg(plan.grasps, header))

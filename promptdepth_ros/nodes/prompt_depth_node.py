@@ -9,6 +9,7 @@ depth), ``~/camera_info``, ``~/points`` (organized XYZRGB) and, for monocular en
 from __future__ import annotations
 
 import sys
+import time
 import traceback
 from typing import Any
 
@@ -160,8 +161,12 @@ class PromptDepthNode(LifecycleNode):
         if out is None:
             return
         for stage, ms in out.timings_ms.items():
-            self.health.timing(stage, ms)
-        depth, info, points = output_messages(frame, out, msgs[0].header)
+            self.health.timing(stage.removesuffix("_ms"), ms)
+        start = time.perf_counter()
+        depth, info, points = output_messages(
+            frame, out, msgs[0].header, bool(self.params["output.publish_points"])
+        )
+        self.health.timing("messages", (time.perf_counter() - start) * 1e3)
         self._pub_depth.publish(depth)
         self._pub_info.publish(info)
         if points is not None:

@@ -37,6 +37,8 @@ class PromptConditioningConfig:
     """Prompt conditioning parameters (metres, seconds).
 
     ``fill_k``: neighbours for k-NN hole filling (0 = no filling; 4 as PromptDA recommends).
+    ``max_fill_px``: holes farther than this (prompt pixels) from every return stay NaN, and
+    the pipeline reports no depth there (0 = fill everything).
     ``min_valid_ratio``: fraction of valid prompt pixels below which the prompt is unusable.
     ``fallback`` may be given as a FallbackMode or its value ("skip", "last_good", "monocular").
     """
@@ -44,6 +46,7 @@ class PromptConditioningConfig:
     min_range_m: float = 0.1
     max_range_m: float = 10.0
     fill_k: int = 4
+    max_fill_px: float = 0.0
     min_valid_ratio: float = 0.001
     fallback: FallbackMode = FallbackMode.LAST_GOOD
     last_good_max_age_s: float = 0.5
@@ -62,6 +65,8 @@ class PromptConditioningConfig:
             or not 0 <= self.fill_k <= MAX_FILL_K
         ):
             raise ConfigError(f"fill_k must be an integer in [0, {MAX_FILL_K}], got {self.fill_k}")
+        if not (math.isfinite(self.max_fill_px) and self.max_fill_px >= 0.0):
+            raise ConfigError(f"max_fill_px must be finite and >= 0, got {self.max_fill_px}")
         if not 0.0 <= self.min_valid_ratio <= 1.0:
             raise ConfigError(f"min_valid_ratio must be in [0, 1], got {self.min_valid_ratio}")
         if not (math.isfinite(self.last_good_max_age_s) and self.last_good_max_age_s >= 0.0):
@@ -103,10 +108,13 @@ def clip_range(depth_m: NDArray[np.floating], lo: float, hi: float) -> NDArray[n
     return depth
 
 
-def fill_prompt_holes(depth_m: NDArray[np.floating], k: int) -> NDArray[np.float32]:
+def fill_prompt_holes(
+    depth_m: NDArray[np.floating], k: int, max_distance_px: float = 0.0
+) -> NDArray[np.float32]:
     """Fill NaN pixels with the inverse-distance weighted mean of the ``k`` nearest valid ones.
 
     (h, w) float32 metres in and out; k = 0, or no valid pixel, returns an unfilled copy.
+    Holes farther than ``max_distance_px`` from every valid pixel stay NaN (0 = no limit).
     """
     depth = np.array(depth_m, dtype=np.float32)
     if depth.ndim != 2:
@@ -124,6 +132,8 @@ def fill_prompt_holes(depth_m: NDArray[np.floating], k: int) -> NDArray[np.float
     values = depth[valid][index]
     weights = 1.0 / distances  # holes are never valid pixels, so every distance is >= 1
     filled = (weights * values).sum(axis=1) / weights.sum(axis=1)
+    if max_distance_px > 0.0:
+        filled[distances[:, 0] > max_distance_px] = np.nan
     depth[holes[:, 0], holes[:, 1]] = filled.astype(np.float32)
     return depth
 
@@ -144,7 +154,7 @@ def condition_prompt(
     lo = float(measured.min()) if measured.size else math.nan
     hi = float(measured.max()) if measured.size else math.nan
     if measured.size and ratio >= config.min_valid_ratio:
-        depth = fill_prompt_holes(depth, config.fill_k)
+        depth = fill_prompt_holes(depth, config.fill_k, config.max_fill_px)
     return ConditionedPrompt(
         depth_m=depth, valid_mask=valid, valid_ratio=ratio, min_m=lo, max_m=hi
     )

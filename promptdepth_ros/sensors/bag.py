@@ -26,14 +26,33 @@ from rosbags.interfaces import (
     QosTime,
 )
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
-from rosbags.typesys import Stores, get_typestore
+from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 from promptdepth_ros.errors import InputError
 from promptdepth_ros.transforms import matrix_to_quaternion
 
 TYPESTORE = get_typestore(Stores.ROS2_KILTED)
+PACKAGE = "promptdepth_ros"
 TF_MESSAGE = "tf2_msgs/msg/TFMessage"
 _INFINITE = QosTime(sec=0x7FFFFFFF, nsec=0xFFFFFFFF)
+
+
+def _package_msg_dir() -> Path:
+    """This package's msg/ directory: the source tree's, else the installed share one."""
+    source = Path(__file__).resolve().parents[2] / "msg"
+    if source.is_dir():
+        return source
+    from ament_index_python.packages import get_package_share_directory
+
+    return Path(get_package_share_directory(PACKAGE)) / "msg"
+
+
+def _register_package_types() -> None:
+    """Teach the rosbags type store this package's messages (for connection metadata)."""
+    types: dict[str, Any] = {}
+    for path in sorted(_package_msg_dir().glob("*.msg")):
+        types.update(get_types_from_msg(path.read_text(), f"{PACKAGE}/msg/{path.stem}"))
+    TYPESTORE.register(types)
 
 
 def message_class(msgtype: str) -> type:
@@ -68,6 +87,8 @@ class BagWriter:
     def __init__(self, path: Path, storage: str = "mcap") -> None:
         if path.exists():
             raise InputError(f"output bag {path} exists; remove it or choose another path")
+        if f"{PACKAGE}/msg/GraspArray" not in TYPESTORE.fielddefs:
+            _register_package_types()
         plugin = StoragePlugin.MCAP if storage == "mcap" else StoragePlugin.SQLITE3
         self._writer = Writer(path, version=9, storage_plugin=plugin)
         self._connections: dict[str, Any] = {}

@@ -17,7 +17,7 @@ from promptdepth_ros.pipeline import FrameInput, FrameOutput
 from promptdepth_ros.prompt.sources import DepthImagePrompt, LidarPrompt, PromptSource
 from promptdepth_ros.sensors.camera_info import camera_info_msg_from_model, camera_model_from_msg
 from promptdepth_ros.sensors.image import depth_to_image_msg, image_to_depth_m, image_to_rgb
-from promptdepth_ros.sensors.pointcloud import create_xyzrgb_cloud, read_xyz
+from promptdepth_ros.sensors.pointcloud import depth_to_xyzrgb_cloud, read_xyz
 
 InputMode = Literal["cloud", "depth", "none"]
 # (target_frame, source_frame, stamp_ns) -> T_target_source; raises MissingTransform.
@@ -75,14 +75,15 @@ def frame_from_messages(
 
 
 def output_messages(
-    frame: FrameInput, out: FrameOutput, header: Any
+    frame: FrameInput, out: FrameOutput, header: Any, with_points: bool
 ) -> tuple[Image, CameraInfo, PointCloud2 | None]:
-    """~/depth (32FC1, NaN = no depth), ~/camera_info and ~/points with the image's header."""
+    """~/depth (32FC1, NaN = no depth), ~/camera_info and (optionally) the organized XYZRGB
+    ~/points, all with the image's header."""
     depth = depth_to_image_msg(out.depth_m, header)
     info = camera_info_msg_from_model(frame.camera, header)
     points = (
-        create_xyzrgb_cloud(header, out.points_cam, frame.rgb)
-        if out.points_cam is not None
+        depth_to_xyzrgb_cloud(header, out.depth_m, frame.camera, frame.rgb)
+        if with_points
         else None
     )
     return depth, info, points

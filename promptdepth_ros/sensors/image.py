@@ -200,14 +200,29 @@ def _to_message(pixels: NDArray[Any], header: Any, encoding: str) -> Image:
     return msg
 
 
-def depth_to_image_msg(depth_m: NDArray[np.floating], header: Any) -> Image:
-    """(H, W) depth in metres -> 32FC1 Image (REP 118: metres, NaN = no return kept)."""
+def depth_to_image_msg(
+    depth_m: NDArray[np.floating], header: Any, encoding: str = "32FC1"
+) -> Image:
+    """(H, W) depth in metres -> Image per REP 118.
+
+    32FC1 keeps metres and NaN (no return); 16UC1 stores rounded millimetres with 0 for NaN
+    and for depth beyond 65.535 m. Raises InputError for a non-2-D or non-float array and
+    UnsupportedEncoding for another encoding.
+    """
     depth = np.asarray(depth_m)
     if depth.ndim != 2 or not np.issubdtype(depth.dtype, np.floating):
         raise InputError(
             f"depth must be a 2-D float array in metres, got shape {depth.shape} {depth.dtype}"
         )
-    return _to_message(np.ascontiguousarray(depth, dtype=np.float32), header, "32FC1")
+    if encoding == "32FC1":
+        return _to_message(np.ascontiguousarray(depth, dtype=np.float32), header, "32FC1")
+    if encoding == "16UC1":
+        mm = np.round(np.nan_to_num(depth, nan=0.0, posinf=0.0, neginf=0.0) * 1000.0)
+        mm[(mm < 0) | (mm > 65535)] = 0
+        return _to_message(mm.astype(np.uint16), header, "16UC1")
+    raise UnsupportedEncoding(
+        f"depth images are written as 32FC1 or 16UC1, not '{encoding}'"
+    )
 
 
 def rgb_to_image_msg(rgb: NDArray[np.uint8], header: Any, encoding: str = "rgb8") -> Image:

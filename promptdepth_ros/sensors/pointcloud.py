@@ -13,7 +13,7 @@ from sensor_msgs.msg import PointCloud2, PointField
 from promptdepth_ros.camera import CameraModel
 from promptdepth_ros.cloud.backproject import depth_to_points
 from promptdepth_ros.errors import InputError, UnsupportedEncoding
-from promptdepth_ros.sensors.image import message_bytes, new_message
+from promptdepth_ros.sensors.image import message_bytes, message_data, new_message
 
 _FLOAT_TYPES = {PointField.FLOAT32: "f4", PointField.FLOAT64: "f8"}
 _XYZ = ("x", "y", "z")
@@ -194,4 +194,28 @@ def depth_to_xyzrgb_cloud(
     depth_to_points(depth, camera, out=points[..., :3])
     _pack_rgb(points, rgb)
     msg.header = header
+    return msg
+
+
+def create_xyz_cloud(header: Any, xyz: NDArray[np.floating]) -> PointCloud2:
+    """Unorganised (height 1) PointCloud2 with float32 x, y, z from (N, 3) metres.
+
+    The layout a LiDAR driver publishes (point_step 12, is_dense when all points are finite).
+    Raises InputError for a wrong shape.
+    """
+    points = np.asarray(xyz)
+    if points.ndim != 2 or points.shape[1] != 3:
+        raise InputError(f"xyz must be (N, 3), got shape {points.shape}")
+    msg = new_message(PointCloud2)
+    msg.header = header
+    msg.height, msg.width = 1, int(points.shape[0])
+    msg.fields = [
+        PointField(name=name, offset=4 * i, datatype=PointField.FLOAT32, count=1)
+        for i, name in enumerate(("x", "y", "z"))
+    ]
+    msg.is_bigendian = sys.byteorder == "big"
+    msg.point_step = 12
+    msg.row_step = 12 * int(points.shape[0])
+    msg.data = message_data(np.ascontiguousarray(points, dtype=np.float32))
+    msg.is_dense = bool(np.isfinite(points).all())
     return msg

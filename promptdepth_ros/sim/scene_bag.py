@@ -72,11 +72,15 @@ def write_scene_bag(
     lidar_mode: Literal["cloud", "depth"] = "cloud",
     seed: int = 0,
     jitter_s: float = 0.002,
+    lidar_noise_m: float = 0.01,
+    lidar_relative_noise: float = 0.01,
 ) -> SceneBag:
     """Render ``scene`` once and write ``duration_s`` of camera + LiDAR messages to ``path``.
 
     The LiDAR scans are independent noisy samples of the same static scene; stamps jitter by
-    up to ``jitter_s``. Raises ConfigError for non-positive rates or duration.
+    up to ``jitter_s``; ``lidar_noise_m`` is the range noise (std) of the LiDAR returns, plus
+    ``lidar_relative_noise`` times the depth for depth images.
+    Raises ConfigError for non-positive rates or duration.
     """
     if duration_s <= 0 or camera_hz <= 0 or lidar_hz <= 0:
         raise ConfigError(
@@ -108,14 +112,18 @@ def write_scene_bag(
                 bag.write(IMAGE_TOPIC, receive_ns, rgb_to_image_msg(truth.rgb, header))
                 bag.write(INFO_TOPIC, receive_ns, camera_info_msg_from_model(camera, header))
             elif lidar_mode == "cloud":
-                points = simulate_lidar_points(truth.depth_m, camera, T_lidar_camera, rng)
+                points = simulate_lidar_points(
+                    truth.depth_m, camera, T_lidar_camera, rng, noise_std_m=lidar_noise_m
+                )
                 header = _header(stamp_ns, LIDAR_FRAME)
                 bag.write(CLOUD_TOPIC, receive_ns, create_xyz_cloud(header, points))
             else:
-                depth = simulate_lidar_depth(truth.depth_m, rng)
-                mm = np.where(np.isfinite(depth), np.round(depth * 1000.0), 0).astype(np.uint16)
+                depth = simulate_lidar_depth(
+                    truth.depth_m, rng, noise_std_m=lidar_noise_m,
+                    relative_noise=lidar_relative_noise,
+                )
                 header = _header(stamp_ns, camera.frame_id)
-                bag.write(DEPTH_TOPIC, receive_ns, depth_to_image_msg(mm, header, "16UC1"))
+                bag.write(DEPTH_TOPIC, receive_ns, depth_to_image_msg(depth, header, "16UC1"))
     return SceneBag(
         path=path,
         truth=truth,

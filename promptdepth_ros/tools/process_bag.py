@@ -19,6 +19,7 @@ import numpy as np
 import yaml
 from std_msgs.msg import Header
 
+from promptdepth_ros.cloud.backproject import depth_to_points
 from promptdepth_ros.engines.factory import create_engine
 from promptdepth_ros.errors import MissingTransform, PromptDepthError
 from promptdepth_ros.node_config import (
@@ -142,7 +143,12 @@ def main(argv: list[str] | None = None) -> int:
 
     wanted = [*topic_index, "/tf_static"]
     progress = Progress(sum(counts.get(t, 0) for t in wanted))
-    with BagWriter(args.output, storage=args.storage) as bag:
+    try:
+        writer = BagWriter(args.output, storage=args.storage)
+    except PromptDepthError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    with writer as bag:
         for topic, msgtype in OUT_TOPICS.values():
             bag.add_topic(topic, msgtype)
         try:
@@ -162,16 +168,17 @@ def main(argv: list[str] | None = None) -> int:
                         skipped["fallback_skip"] += 1
                         continue
                     header = synced[0].header
-                    depth, info, points = output_messages(frame, out, header)
+                    depth, info, points = output_messages(frame, out, header, True)
                     bag.write(OUT_TOPICS["depth"][0], record.stamp_ns, depth)
                     bag.write(OUT_TOPICS["info"][0], record.stamp_ns, info)
                     if points is not None:
                         bag.write(OUT_TOPICS["points"][0], record.stamp_ns, points)
                     written += 1
-                    if args.no_grasps or out.points_cam is None:
+                    if args.no_grasps:
                         continue
-                    T = tf.lookup(args.planning_frame, frame.camera.frame_id or header.frame_id)
-                    plan = plan_grasps_in_frame(out.points_cam, T, grasp_config)
+                    T = tf.lookup(args.planning_frame, header.frame_id)
+                    points_cam = depth_to_points(out.depth_m, frame.camera)
+                    plan = plan_grasps_in_frame(points_cam, T, grasp_config)
                     gh = Header(stamp=header.stamp, frame_id=args.planning_frame)
                     bag.write(OUT_TOPICS["grasps"][0], record.stamp_ns,
                               grasp_array_msg(plan.grasps, gh))

@@ -1,0 +1,79 @@
+"""The shared pipeline: LiDAR or depth prompt → engine → cloud, fallbacks and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from promptdepth_ros.engines.guided import GuidedEngine
+from promptdepth_ros.errors import ConfigError, InputError
+from promptdepth_ros.pipeline import DepthPipeline, FrameInput, PipelineConfig
+from promptdepth_ros.prompt.conditioning import FallbackMode, PromptConditioningConfig, PromptDecision
+from promptdepth_ros.prompt.sources import DepthImagePrompt, LidarPrompt
+from promptdepth_ros.sim.lidar import simulate_lidar_depth, simulate_lidar_points
+from promptdepth_ros.sim.render import render
+from promptdepth_ros.sim.scene import default_camera, plane_scene
+from promptdepth_ros.sim.scene_bag import T_CAMERA_LIDAR
+from promptdepth_ros.transforms import invert_transform
+
+
+@pytest.fixture(scope="module")
+def plane():
+    camera = default_camera(320, 240)
+    return camera, render(plane_scene(1.2, camera))
+
+
+def _pipeline(fallback: FallbackMode = FallbackMode.SKIP, min_valid_ratio: float = 0.01):
+    conditioning = PromptConditioningConfig(fallback=fallback, min_valid_ratio=min_valid_ratio)
+    return DepthPipeline(PipelineConfig(conditioning=conditioning), GuidedEngine())
+
+
+def test_lidar_cloud_in_its_own_frame_gives_the_plane_distance(plane) -> None:
+    camera, truth = plane
+    rng = np.random.default_rng(1)
+    points = simulate_lidar_points(truth.depth_m, camera, invert_transform(T_CAMERA_LIDAR), rng,
+                                   noise_std_m=0.002)
+    out = _pipeline().process(FrameInput(0.0, truth.rgb, camera, LidarPrompt(points, T_CAMERA_LIDAR)))
+    assert out is not None and out.decision is PromptDecision.USE
+    assert np.abs(out.depth_m[10:-10, 10:-10] - 1.2).max() < 0.01
+    assert set(out.timings_ms) == {"prompt_ms", "engine_ms"}
+
+
+def test_registered_depth_image_prompt_gives_the_plane_distance(plane) -> None:
+    camera, truth = plane
+    low = simulate_lidar_depth(truth.depth_m, np.random.default_rng(2), noise_std_m=0.002,
+                               relative_noise=0.0)
+    out = _pipeline().process(FrameInput(0.0, truth.rgb, camera, DepthImagePrompt(low)))
+    assert out is not None
+    assert np.abs(np.nanmedian(out.depth_m) - 1.2) < 0.005
+
+
+def test_too_sparse_prompt_is_skipped_and_counted(plane) -> None:
+    camera, truth = plane
+    empty = np.full((192, 256), np.nan, np.float32)
+    pipeline = _pipeline()
+    assert pipeline.process(FrameInput(0.0, truth.rgb, camera, DepthImagePrompt(empty))) is None
+    assert pipeline.skipped["prompt_invalid"] == 1
+    assert pipeline.decisions["skip"] == 1
+
+
+def test_last_good_prompt_is_reused_within_its_age(plane) -> None:
+    camera, truth = plane
+    good = simulate_lidar_depth(truth.depth_m, np.random.default_rng(3))
+    empty = np.full_like(good, np.nan)
+    pipeline = _pipeline(FallbackMode.LAST_GOOD)
+    assert pipeline.process(FrameInput(1.0, truth.rgb, camera, DepthImagePrompt(good))) is not None
+    reused = pipeline.process(FrameInput(1.2, truth.rgb, camera, DepthImagePrompt(empty)))
+    assert reused is not None and reused.decision is PromptDecision.USE_LAST_GOOD
+    assert pipeline.process(FrameInput(5.0, truth.rgb, camera, DepthImagePrompt(empty))) is None
+
+
+def test_image_and_camera_info_size_mismatch_is_an_input_error(plane) -> None:
+    camera, truth = plane
+    with pytest.raises(InputError, match="CameraInfo says 320x240"):
+        _pipeline().process(FrameInput(0.0, truth.rgb[:100], camera, None))
+
+
+def test_monocular_fallback_without_a_monocular_engine_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="monocular.name"):
+        _pipeline(FallbackMode.MONOCULAR)

@@ -1,0 +1,94 @@
+"""promptdepth-process-bag: the node pipeline offline, a valid output bag whatever happens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from promptdepth_ros.pipeline import DepthPipeline
+from promptdepth_ros.sensors.bag import bag_message_counts, read_bag
+from promptdepth_ros.sensors.frames import stamp_ns
+from promptdepth_ros.sensors.image import image_to_depth_m
+from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
+from promptdepth_ros.sim.scene_bag import write_scene_bag
+from promptdepth_ros.tools import process_bag
+
+
+@pytest.fixture(scope="module")
+def scene_bag(tmp_path_factory: pytest.TempPathFactory):
+    scene = generate_tabletop_scene(np.random.default_rng(7), default_camera(320, 240))
+    return write_scene_bag(tmp_path_factory.mktemp("in") / "bag", scene, duration_s=1.0)
+
+
+def test_every_scan_gives_depth_and_grasps_in_the_output_bag(scene_bag, tmp_path: Path,
+                                                             capsys) -> None:
+    out = tmp_path / "out"
+    assert process_bag.main([str(scene_bag.path), str(out)]) == 0
+    counts = bag_message_counts(out)
+    scans = len(scene_bag.prompt_stamps_ns)
+    assert counts["/prompt_depth_node/depth"] == scans
+    assert counts["/prompt_depth_node/points"] == scans
+    assert counts["/grasp_planner_node/grasps"] == scans
+    depth_records = list(read_bag(out, ["/prompt_depth_node/depth"]))
+    images = np.asarray(scene_bag.image_stamps_ns)
+    for record in depth_records:
+        msg = record.decode()
+        assert msg.encoding == "32FC1"
+        assert stamp_ns(msg.header) in images
+        depth = image_to_depth_m(msg)
+        valid = np.isfinite(depth) & np.isfinite(scene_bag.truth.depth_m)
+        assert valid.mean() > 0.5
+        rel = np.abs(depth[valid] - scene_bag.truth.depth_m[valid]) / scene_bag.truth.depth_m[valid]
+        assert np.median(rel) < 0.02
+    grasps = next(iter(read_bag(out, ["/grasp_planner_node/grasps"]))).decode()
+    assert grasps.header.frame_id == "table"
+    assert len(grasps.grasps) > 0
+    assert f"wrote {scans} frames" in capsys.readouterr().out
+
+
+def test_existing_output_is_refused(scene_bag, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    assert process_bag.main([str(scene_bag.path), str(out)]) == 2
+    assert "exists" in capsys.readouterr().err
+
+
+def test_interrupt_closes_a_valid_bag_and_says_what_was_skipped(
+    scene_bag, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = DepthPipeline.process
+    calls = {"n": 0}
+
+    def process_then_interrupt(self, frame):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(self, frame)
+
+    monkeypatch.setattr(DepthPipeline, "process", process_then_interrupt)
+    out = tmp_path / "out"
+    assert process_bag.main([str(scene_bag.path), str(out), "--no-grasps"]) == 0
+    assert bag_message_counts(out)["/prompt_depth_node/depth"] == 2
+    assert "interrupted" in capsys.readouterr().out
+
+
+def test_bad_messages_are_skipped_with_their_reason(scene_bag, tmp_path: Path, capsys,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from promptdepth_ros.sensors import frames
+
+    original = frames.image_to_rgb
+    calls = {"n": 0}
+
+    def fail_once(msg):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            msg.encoding = "bayer_rggb8"
+        return original(msg)
+
+    monkeypatch.setattr(frames, "image_to_rgb", fail_once)
+    out = tmp_path / "out"
+    assert process_bag.main([str(scene_bag.path), str(out), "--no-grasps"]) == 0
+    assert bag_message_counts(out)["/prompt_depth_node/depth"] == len(scene_bag.prompt_stamps_ns) - 1
+    assert "skipped 1: UnsupportedEncoding" in capsys.readouterr().out

@@ -1,0 +1,157 @@
+"""prompt_depth_node over real DDS: synced inputs in, depth / camera_info / cloud out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from ros_helpers import ros_session, wait_until
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+from std_msgs.msg import Header
+
+from promptdepth_ros.nodes.prompt_depth_node import PromptDepthNode
+from promptdepth_ros.sensors.camera_info import camera_info_msg_from_model
+from promptdepth_ros.sensors.image import image_to_depth_m, rgb_to_image_msg
+from promptdepth_ros.sensors.pointcloud import create_xyz_cloud
+from promptdepth_ros.sim.lidar import simulate_lidar_points
+from promptdepth_ros.sim.render import render
+from promptdepth_ros.sim.scene import default_camera, plane_scene
+from promptdepth_ros.sim.scene_bag import LIDAR_FRAME, T_CAMERA_LIDAR
+from promptdepth_ros.transforms import invert_transform, matrix_to_quaternion
+
+QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+DISTANCE_M = 0.8
+
+
+def _xyz_quat(T: np.ndarray) -> str:
+    return " ".join(str(v) for v in (*T[:3, 3], *matrix_to_quaternion(T[:3, :3])))
+
+
+@pytest.fixture(scope="module")
+def plane():
+    camera = default_camera(320, 240)
+    truth = render(plane_scene(DISTANCE_M, camera))
+    rng = np.random.default_rng(0)
+    points = simulate_lidar_points(
+        truth.depth_m, camera, invert_transform(T_CAMERA_LIDAR), rng, noise_std_m=0.002
+    )
+    return camera, truth, points
+
+
+def _inputs(camera, truth, points, sec: int, encoding: str = "rgb8"):
+    stamp = Time(sec=sec, nanosec=0)
+    cam_header = Header(stamp=stamp, frame_id=camera.frame_id)
+    image = rgb_to_image_msg(truth.rgb, cam_header)
+    image.encoding = encoding
+    info = camera_info_msg_from_model(camera, cam_header)
+    cloud = create_xyz_cloud(Header(stamp=stamp, frame_id=LIDAR_FRAME), points)
+    return image, info, cloud
+
+
+def _node(with_tf: bool):
+    overrides = [
+        Parameter("input.reliable_qos", value=True),
+        Parameter("diagnostics.period_s", value=0.2),
+    ]
+    if with_tf:
+        overrides.append(
+            Parameter("tf.fallback_camera_from_lidar", value=_xyz_quat(T_CAMERA_LIDAR))
+        )
+    return lambda context: PromptDepthNode(context=context, parameter_overrides=overrides)
+
+
+def _wire(helper):
+    outputs: dict[str, list] = {"depth": [], "info": [], "points": [], "diag": []}
+    helper.create_subscription(Image, "/prompt_depth_node/depth", outputs["depth"].append, QOS)
+    helper.create_subscription(
+        CameraInfo, "/prompt_depth_node/camera_info", outputs["info"].append, QOS
+    )
+    helper.create_subscription(
+        PointCloud2, "/prompt_depth_node/points", outputs["points"].append, QOS
+    )
+    helper.create_subscription(DiagnosticArray, "/diagnostics", outputs["diag"].append, 10)
+    pubs = (
+        helper.create_publisher(Image, "image", QOS),
+        helper.create_publisher(CameraInfo, "camera_info", QOS),
+        helper.create_publisher(PointCloud2, "points", QOS),
+    )
+    return outputs, pubs
+
+
+def _counter(diagnostics: list, key: str) -> int:
+    for array in reversed(diagnostics):
+        for status in array.status:
+            for kv in status.values:
+                if kv.key == key:
+                    return int(kv.value)
+    return 0
+
+
+def test_node_publishes_metric_depth_info_and_cloud_for_a_synced_set(plane) -> None:
+    camera, truth, points = plane
+    with ros_session(_node(with_tf=True)) as (_, helper, (node,)):
+        outputs, pubs = _wire(helper)
+        node.trigger_configure()
+        node.trigger_activate()
+        assert wait_until(lambda: all(p.get_subscription_count() > 0 for p in pubs), 10.0)
+        for pub, msg in zip(pubs, _inputs(camera, truth, points, sec=100), strict=True):
+            pub.publish(msg)
+        assert wait_until(lambda: outputs["points"], 30.0)
+
+    (depth_msg,) = outputs["depth"]
+    assert depth_msg.encoding == "32FC1"
+    assert depth_msg.header.frame_id == camera.frame_id
+    assert depth_msg.header.stamp.sec == 100
+    depth = image_to_depth_m(depth_msg)
+    assert depth.shape == (camera.height, camera.width)
+    interior = depth[20:-20, 20:-20]
+    assert np.isfinite(interior).all()
+    assert np.abs(interior - DISTANCE_M).max() < 0.01
+
+    (info,) = outputs["info"]
+    assert info.header == depth_msg.header
+    assert (info.width, info.height) == (camera.width, camera.height)
+    np.testing.assert_allclose(np.asarray(info.k).reshape(3, 3), camera.K)
+
+    (cloud,) = outputs["points"]
+    assert (cloud.height, cloud.width) == (camera.height, camera.width)
+    assert [f.name for f in cloud.fields] == ["x", "y", "z", "rgb"]
+    xyzrgb = np.frombuffer(bytes(cloud.data), np.float32).reshape(camera.height, camera.width, 4)
+    np.testing.assert_allclose(xyzrgb[..., 2], depth, rtol=1e-6)
+    packed = xyzrgb[120, 160, 3:].view(np.uint32)[0]
+    assert ((packed >> 16) & 255, (packed >> 8) & 255, packed & 255) == tuple(truth.rgb[120, 160])
+
+
+def test_bad_encoding_is_counted_and_the_next_good_set_still_comes_out(plane) -> None:
+    camera, truth, points = plane
+    with ros_session(_node(with_tf=True)) as (_, helper, (node,)):
+        outputs, pubs = _wire(helper)
+        node.trigger_configure()
+        node.trigger_activate()
+        assert wait_until(lambda: all(p.get_subscription_count() > 0 for p in pubs), 10.0)
+        for pub, msg in zip(pubs, _inputs(camera, truth, points, 10, "bayer_rggb8"), strict=True):
+            pub.publish(msg)
+        assert wait_until(
+            lambda: _counter(outputs["diag"], "error.UnsupportedEncoding") == 1, 15.0
+        )
+        for pub, msg in zip(pubs, _inputs(camera, truth, points, 11), strict=True):
+            pub.publish(msg)
+        assert wait_until(lambda: outputs["depth"], 30.0)
+    assert [m.header.stamp.sec for m in outputs["depth"]] == [11]
+
+
+def test_missing_extrinsic_is_reported_not_fatal(plane) -> None:
+    camera, truth, points = plane
+    with ros_session(_node(with_tf=False)) as (_, helper, (node,)):
+        outputs, pubs = _wire(helper)
+        node.trigger_configure()
+        node.trigger_activate()
+        assert wait_until(lambda: all(p.get_subscription_count() > 0 for p in pubs), 10.0)
+        for pub, msg in zip(pubs, _inputs(camera, truth, points, 20), strict=True):
+            pub.publish(msg)
+        assert wait_until(lambda: _counter(outputs["diag"], "error.MissingTransform") == 1, 15.0)
+        assert _counter(outputs["diag"], "synced_sets") == 1
+    assert outputs["depth"] == []
