@@ -1,0 +1,31 @@
+"""Checks shared by the backends: input names, dtypes and shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from promptdepth_ros.errors import InputError
+
+
+def check_inputs(
+    inputs: Mapping[str, NDArray[Any]],
+    names: Sequence[str],
+    shapes: Mapping[str, tuple[int, ...] | None],
+) -> None:
+    """Raise InputError unless ``inputs`` holds exactly ``names``, float32, of fixed shapes."""
+    if set(inputs) != set(names):
+        raise InputError(f"expected inputs {sorted(names)}, got {sorted(inputs)}")
+    for name in names:
+        array = inputs[name]
+        if array.dtype != np.float32:
+            raise InputError(f"input '{name}' must be float32, got {array.dtype}")
+        expected = shapes.get(name)
+        if expected is not None and tuple(array.shape) != tuple(expected):
+            raise InputError(
+                f"input '{name}' must have shape {tuple(expected)}, got {tuple(array.shape)}; "
+                "re-export the model for this resolution or resize the input"
+            )

@@ -1,0 +1,94 @@
+"""promptdepth-export-onnx: PromptDA or Depth Pro -> ONNX with fixed shapes and metadata."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from promptdepth_ros.engines.factory import EngineSpec
+from promptdepth_ros.errors import ConfigError, PromptDepthError
+
+PATCH = 14
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--engine", choices=("promptda", "depth_pro"), default="promptda")
+    parser.add_argument("--variant", choices=("vits", "vitb", "vitl"), default="vits")
+    parser.add_argument("--depth-pro-size", choices=("full", "reduced"), default="full")
+    parser.add_argument(
+        "--input-size",
+        type=int,
+        nargs=2,
+        metavar=("H", "W"),
+        default=(756, 1008),
+        help="PromptDA image size (multiples of 14); Depth Pro uses its own square size",
+    )
+    parser.add_argument(
+        "--prompt-size",
+        type=int,
+        nargs=2,
+        metavar=("H", "W"),
+        default=(192, 256),
+        help="PromptDA prompt size (the LiDAR depth resolution)",
+    )
+    parser.add_argument("--opset", type=int, default=17)
+    parser.add_argument("--precision", choices=("fp32", "fp16"), default="fp32")
+    weights = parser.add_mutually_exclusive_group(required=True)
+    weights.add_argument("--weights", type=Path, help="transformers directory or model.ckpt")
+    weights.add_argument("--random-init", action="store_true", help="random weights (tests)")
+    parser.add_argument("--output", type=Path, required=True, help="ONNX file to write")
+    return parser.parse_args(argv)
+
+
+def input_shapes(args: argparse.Namespace, depth_pro_side: int) -> dict[str, tuple[int, ...]]:
+    """Graph input shapes; ConfigError for a PromptDA size that is not a multiple of 14."""
+    if args.engine == "depth_pro":
+        return {"image": (1, 3, depth_pro_side, depth_pro_side)}
+    height, width = args.input_size
+    if height % PATCH or width % PATCH or height <= 0 or width <= 0:
+        raise ConfigError(f"--input-size must be positive multiples of 14, got {height} {width}")
+    if min(args.prompt_size) <= 0:
+        raise ConfigError(f"--prompt-size must be positive, got {args.prompt_size}")
+    return {"image": (1, 3, height, width), "prompt_depth": (1, 1, *args.prompt_size)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Export the model; returns the exit status."""
+    args = parse_args(argv)
+    try:
+        from promptdepth_ros.engines.learned_factory import build_network, weights_tag
+        from promptdepth_ros.engines.onnx_export import export_network
+
+        spec = EngineSpec(
+            engine=args.engine,
+            backend="torch",
+            variant=args.variant,
+            weights=args.weights,
+            random_init=args.random_init,
+            depth_pro_size=args.depth_pro_size,
+        )
+        network, description = build_network(spec)
+        shapes = input_shapes(args, int(getattr(network, "input_size", 0)))
+        outputs = ["depth"] if args.engine == "promptda" else ["depth", "fov"]
+        metadata = {
+            "engine": args.engine,
+            "variant": args.variant if args.engine == "promptda" else args.depth_pro_size,
+            "input_shapes": ";".join(f"{n}={'x'.join(map(str, s))}" for n, s in shapes.items()),
+            "precision": args.precision,
+            "weights": weights_tag(spec),
+            "opset": str(args.opset),
+            "producer": "promptdepth_ros",
+        }
+        export_network(network, args.output, shapes, outputs, metadata, args.opset, args.precision)
+    except PromptDepthError as exc:
+        print(f"error: {exc}")
+        return 1
+    print(f"wrote {args.output} ({description}); metadata {metadata}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,118 @@
+"""PromptDA pre/post-processing and the engine on a small random network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from engine_fixtures import generated_scene, needs_sample, small_arkit_sample
+
+from promptdepth_ros.engines.backends.torch_backend import TorchBackend
+from promptdepth_ros.engines.base import DepthEngine
+from promptdepth_ros.engines.promptda import PROMPTDA_INPUTS, PROMPTDA_OUTPUTS, PromptDAEngine
+from promptdepth_ros.engines.promptda_model import random_promptda
+from promptdepth_ros.engines.promptda_pipeline import (
+    PromptDAPipelineConfig,
+    network_input_size,
+    prepare_image,
+    prepare_prompt,
+    prompt_confidence,
+)
+from promptdepth_ros.errors import ConfigError, EngineMismatch, InputError
+
+
+@pytest.fixture(scope="module")
+def engine() -> PromptDAEngine:
+    backend = TorchBackend(random_promptda("vits"), PROMPTDA_INPUTS, PROMPTDA_OUTPUTS)
+    return PromptDAEngine(backend, PromptDAPipelineConfig(long_side=238), "RANDOM weights")
+
+
+@pytest.mark.parametrize(
+    ("size", "long_side", "expected"),
+    [
+        ((1440, 1920), 1008, (756, 1008)),
+        ((1920, 1440), 1008, (1008, 756)),
+        ((480, 640), 238, (178 // 14 * 14, 238)),
+        ((2160, 3840), 3836, (2156, 3836)),
+    ],
+)
+def test_network_size_has_the_long_side_and_multiples_of_14(
+    size: tuple[int, int], long_side: int, expected: tuple[int, int]
+) -> None:
+    assert network_input_size(*size, long_side) == expected
+
+
+def test_image_is_scaled_to_unit_range_channels_first() -> None:
+    rgb = np.zeros((28, 28, 3), np.uint8)
+    rgb[..., 0] = 255
+    image = prepare_image(rgb, 14, 14)
+    assert image.shape == (1, 3, 14, 14) and image.dtype == np.float32
+    np.testing.assert_allclose(image[0, 0], 1.0)
+    np.testing.assert_allclose(image[0, 1:], 0.0)
+
+
+def test_prompt_holes_are_filled_and_ignored_for_min_max() -> None:
+    prompt = np.array([[1.0, 0.0, 2.0], [np.nan, 3.0, 0.0]], np.float32)
+    filled, valid = prepare_prompt(prompt, k=4)
+    assert filled.shape == (1, 1, 2, 3)
+    np.testing.assert_array_equal(valid, [[True, False, True], [False, True, False]])
+    assert np.isfinite(filled).all()
+    assert filled.min() == 1.0 and filled.max() == 3.0  # holes (0/NaN) never set the range
+
+
+def test_prompt_without_returns_is_rejected() -> None:
+    with pytest.raises(InputError, match="no valid return"):
+        prepare_prompt(np.zeros((4, 4), np.float32), k=4)
+
+
+def test_prompt_with_one_depth_value_is_rejected() -> None:
+    with pytest.raises(InputError, match="single depth value"):
+        prepare_prompt(np.full((4, 4), 1.5, np.float32), k=4)
+
+
+def test_confidence_drops_at_prompt_bounds_and_away_from_returns() -> None:
+    config = PromptDAPipelineConfig(saturation_margin=0.1, support_sigma_px=2.0)
+    depth = np.array([[1.0, 1.5, 2.0, 1.95]], np.float32)
+    valid = np.array([[True, True, True, False]])
+    confidence = prompt_confidence(depth, valid, (1.0, 2.0), config)
+    # t = 0, 0.5, 1, 0.95 -> saturation 0, 1, 0, 0.5; support exp(-d / 2) with d = 0, 0, 0, 1
+    np.testing.assert_allclose(confidence[0], [0.0, 1.0, 0.0, 0.5 * np.exp(-0.5)], atol=1e-6)
+
+
+def test_pipeline_config_rejects_out_of_range_values() -> None:
+    with pytest.raises(ConfigError, match="long_side"):
+        PromptDAPipelineConfig(long_side=5000)
+    with pytest.raises(ConfigError, match="fill_k"):
+        PromptDAPipelineConfig(fill_k=0)
+
+
+def test_engine_output_is_at_image_resolution_within_prompt_range(engine: PromptDAEngine) -> None:
+    rgb, prompt = generated_scene(120, 160, (24, 32))
+    result = engine.infer(rgb, prompt, None)
+    valid = prompt > 0
+    assert isinstance(engine, DepthEngine) and engine.needs_prompt
+    assert result.depth_m.shape == (120, 160) and result.depth_m.dtype == np.float32
+    assert result.confidence is not None and result.confidence.shape == (120, 160)
+    assert np.isfinite(result.depth_m).all()
+    assert prompt[valid].min() - 1e-4 <= result.depth_m.min()
+    assert result.depth_m.max() <= prompt[valid].max() + 1e-4
+    assert result.confidence.min() >= 0.0 and result.confidence.max() <= 1.0
+
+
+@needs_sample
+def test_engine_runs_on_the_real_arkit_sample(engine: PromptDAEngine) -> None:
+    rgb, prompt = small_arkit_sample(180, 240)
+    result = engine.infer(rgb, prompt, None)
+    assert engine.network_size(180, 240) == (168, 238)
+    assert result.depth_m.shape == (180, 240)
+    assert result.depth_m.min() >= 1.566 - 1e-4 and result.depth_m.max() <= 3.512 + 1e-4
+
+
+def test_engine_requires_a_prompt(engine: PromptDAEngine) -> None:
+    with pytest.raises(InputError, match="needs a prompt"):
+        engine.infer(np.zeros((28, 28, 3), np.uint8), None, None)
+
+
+def test_engine_rejects_a_backend_with_other_inputs() -> None:
+    backend = TorchBackend(random_promptda("vits"), ("pixels",), ("depth",))
+    with pytest.raises(EngineMismatch, match="prompt_depth"):
+        PromptDAEngine(backend)
