@@ -11,12 +11,8 @@ from PIL import Image
 
 from promptdepth_ros.engines.baselines import BilinearUpsampleEngine, NearestUpsampleEngine
 from promptdepth_ros.errors import ConfigError
-from promptdepth_ros.eval.depth_eval import (
-    EvalConfig,
-    colorize,
-    evaluate_engines,
-    generate_frames,
-)
+from promptdepth_ros.eval.depth_eval import EvalConfig, evaluate_engines, generate_frames
+from promptdepth_ros.eval.visualize import colorize
 from promptdepth_ros.tools.eval import main
 
 METRIC_KEYS = {"absrel", "rmse", "mae", "delta1", "edge_f1", "ms_per_frame"}

@@ -15,18 +15,13 @@ from promptdepth_ros.camera import CameraModel
 from promptdepth_ros.engines.base import DepthEngine
 from promptdepth_ros.errors import ConfigError
 from promptdepth_ros.eval.metrics import DepthMetrics, depth_metrics
+from promptdepth_ros.eval.visualize import colorize
 from promptdepth_ros.sim.lidar import simulate_lidar_depth
 from promptdepth_ros.sim.render import render
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
 
 LIDAR_WIDTH = 256
 ERROR_MAP_MAX_REL = 0.05
-# A small perceptual colormap (dark blue -> cyan -> green -> yellow -> red), 0..1 RGB stops.
-_COLORMAP_STOPS = np.array(
-    [[0.19, 0.07, 0.23], [0.16, 0.47, 0.93], [0.11, 0.82, 0.73], [0.55, 0.97, 0.30],
-     [0.98, 0.73, 0.22], [0.80, 0.22, 0.05], [0.48, 0.02, 0.01]]
-)  # fmt: skip
-
 
 @dataclass(frozen=True)
 class EvalConfig:
@@ -93,15 +88,6 @@ def generate_frames(config: EvalConfig) -> Iterator[EvalFrame]:
         frame = render(generate_tabletop_scene(rng, camera))
         prompt = simulate_lidar_depth(frame.depth_m, rng, out_hw=config.prompt_hw)
         yield EvalFrame(index, frame.rgb, frame.depth_m, prompt, camera)
-
-
-def colorize(values: NDArray[np.floating], vmin: float, vmax: float) -> NDArray[np.uint8]:
-    """(H, W) values to (H, W, 3) uint8 colours over [vmin, vmax]; non-finite -> black."""
-    t = np.clip((np.nan_to_num(values, nan=vmin) - vmin) / max(vmax - vmin, 1e-12), 0.0, 1.0)
-    grid = np.linspace(0.0, 1.0, len(_COLORMAP_STOPS))
-    rgb = np.stack([np.interp(t, grid, _COLORMAP_STOPS[:, c]) for c in range(3)], axis=-1)
-    rgb[~np.isfinite(values)] = 0.0
-    return np.rint(255.0 * rgb).astype(np.uint8)
 
 
 def save_error_map(path: Path, pred_m: NDArray[np.floating], gt_m: NDArray[np.floating]) -> None:

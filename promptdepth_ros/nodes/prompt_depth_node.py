@@ -79,10 +79,9 @@ class PromptDepthNode(LifecycleNode):
         except PromptDepthError as error:
             self.get_logger().error(f"cannot configure: {error}")
             return TransitionCallbackReturn.FAILURE
-        self.get_logger().info(
-            f"engine '{engine.name}' ready ({getattr(engine, 'description', engine.name)}); "
-            f"TF from {self._extrinsics.backend}"
-        )
+        weights = getattr(engine, "weights_description", "no weights")
+        log = self.get_logger().warning if "RANDOM" in weights else self.get_logger().info
+        log(f"engine '{engine.name}' ready ({weights}); TF from {self._extrinsics.backend}")
         self._pub_depth = self.create_lifecycle_publisher(Image, "~/depth", OUTPUT_QOS)
         self._pub_info = self.create_lifecycle_publisher(CameraInfo, "~/camera_info", OUTPUT_QOS)
         self._pub_points = self.create_lifecycle_publisher(PointCloud2, "~/points", OUTPUT_QOS)

@@ -9,12 +9,11 @@ from pathlib import Path
 
 from promptdepth_ros.engines.base import DepthEngine
 from promptdepth_ros.engines.baselines import BilinearUpsampleEngine, NearestUpsampleEngine
-from promptdepth_ros.engines.guided import GuidedEngine
+from promptdepth_ros.engines.factory import EngineSpec, create_engine
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.eval.depth_eval import EngineSummary, EvalConfig, evaluate_engines
 
-# Engines selectable with --engine; add learned engines here as name -> factory.
-ENGINE_FACTORIES: dict[str, Callable[[], DepthEngine]] = {"guided": GuidedEngine}
+ENGINES = ("guided", "promptda", "depth_pro")
 BASELINE_FACTORIES: dict[str, Callable[[], DepthEngine]] = {
     "nearest": NearestUpsampleEngine,
     "bilinear": BilinearUpsampleEngine,
@@ -32,9 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--engine",
         action="append",
-        choices=sorted(ENGINE_FACTORIES),
+        choices=ENGINES,
         help="engine to evaluate (repeatable; default: guided)",
     )
+    parser.add_argument("--backend", default="auto", help="backend of learned engines")
+    parser.add_argument("--variant", default="vits", help="PromptDA encoder size")
+    parser.add_argument("--weights", type=Path, help="HF model directory or PromptDA .ckpt")
+    parser.add_argument("--onnx", type=Path, help="ONNX model (onnxruntime backend)")
+    parser.add_argument("--input-long-side", type=int, default=1008,
+                        help="PromptDA network input long side (torch backend)")
+    parser.add_argument("--random-init", action="store_true",
+                        help="learned engines with random weights (meaningless depth)")
     parser.add_argument("--frames", type=int, default=20, help="number of scenes (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="scene seed (default 0)")
     parser.add_argument("--width", type=int, default=640, help="image width in pixels")
@@ -72,7 +79,20 @@ def main(argv: list[str] | None = None) -> int:
             error_map_dir=args.save_error_maps,
         )
         engines = [factory() for factory in BASELINE_FACTORIES.values()]
-        engines += [ENGINE_FACTORIES[name]() for name in names]
+        engines += [
+            create_engine(
+                EngineSpec(
+                    engine=name,
+                    backend=args.backend if name != "guided" else "auto",
+                    variant=args.variant,
+                    weights=args.weights,
+                    onnx_path=args.onnx,
+                    input_long_side=args.input_long_side,
+                    random_init=args.random_init and name != "guided",
+                )
+            )
+            for name in names
+        ]
         try:
             results = evaluate_engines(engines, config)
         finally:
@@ -80,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
                 engine.close()
     except PromptDepthError as error:
         parser.exit(2, f"promptdepth-eval: error: {error}\n")
+    for engine in engines:
+        if hasattr(engine, "weights_description"):
+            print(f"{engine.name}: {engine.weights_description}")
     print(format_table(results, config.n_frames))
     if args.json:
         payload = {
