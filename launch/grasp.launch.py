@@ -7,12 +7,12 @@ Topic wiring and parameter files come from promptdepth_ros.launch_graph, the sam
 description the demo uses; `engine`/`backend`/`weights` override config/prompt_depth.yaml.
 """
 
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
+from launch import LaunchDescription
 from promptdepth_ros.launch_graph import PACKAGE, config_dir, grasp_graph
 
 ARGUMENTS = {
@@ -51,7 +51,10 @@ def _nodes(context, *args, **kwargs):
             "engine.engine_path": value["engine_path"],
             "input.reliable_qos": reliable,
         },
-        grasp_overrides={"planning_frame": value["planning_frame"], "input.reliable_qos": reliable},
+        grasp_overrides={
+            "planning_frame": value["planning_frame"],
+            "input.reliable_qos": reliable,
+        },
     )
     return [
         Node(

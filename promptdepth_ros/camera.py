@@ -36,7 +36,9 @@ class CameraModel:
         if self.width <= 0 or self.height <= 0:
             raise InputError(f"camera size must be positive, got {self.width}x{self.height}")
         if not (np.isfinite(self.fx) and np.isfinite(self.fy) and self.fx > 0 and self.fy > 0):
-            raise InputError(f"focal lengths must be finite and > 0, got fx={self.fx} fy={self.fy}")
+            raise InputError(
+                f"focal lengths must be finite and > 0, got fx={self.fx} fy={self.fy}"
+            )
         if self.distortion_model not in SUPPORTED_DISTORTION_MODELS:
             raise InputError(
                 f"distortion model '{self.distortion_model}' is not supported; "

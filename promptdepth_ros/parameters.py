@@ -52,19 +52,17 @@ class ParamSpec:
             raise ConfigError(
                 f"parameter '{self.name}' must be one of {list(self.choices)}, got {value!r}"
             )
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if (self.low is not None and value < self.low) or (
-                self.high is not None and value > self.high
-            ):
-                raise ConfigError(
-                    f"parameter '{self.name}' must be in [{self.low}, {self.high}], got {value}"
-                )
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        too_low = is_number and self.low is not None and value < self.low
+        too_high = is_number and self.high is not None and value > self.high
+        if too_low or too_high:
+            raise ConfigError(
+                f"parameter '{self.name}' must be in [{self.low}, {self.high}], got {value}"
+            )
         return value
 
 
-def validate_all(
-    specs: Sequence[ParamSpec], values: Mapping[str, Any]
-) -> dict[str, ParamValue]:
+def validate_all(specs: Sequence[ParamSpec], values: Mapping[str, Any]) -> dict[str, ParamValue]:
     """Every spec's value from ``values`` (default where absent), validated."""
     return {s.name: s.validate(values.get(s.name, s.default)) for s in specs}
 

@@ -182,7 +182,7 @@ class DepthPipeline:
 
 def plan_grasps_in_frame(
     points: NDArray[np.float32],
-    T_planning_sensor: NDArray[np.float64],  # noqa: N803
+    T_planning_sensor: NDArray[np.float64],
     config: GraspPlannerConfig,
 ) -> GraspPlan:
     """Grasps in the (z-up) planning frame from points (..., 3) in the sensor frame (NaN ok).

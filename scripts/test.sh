@@ -12,4 +12,4 @@ echo "[test] ruff"
 echo "[test] mypy (core)"
 "$py" -m mypy
 echo "[test] pytest"
-exec "$py" -m pytest "$@"
+exec "$py" -m pytest -q "$@"

@@ -15,7 +15,9 @@ from rclpy.node import Node
 
 
 @contextmanager
-def ros_session(*node_factories: Callable[[Context], Node]) -> Iterator[tuple[Context, Node, list[Node]]]:
+def ros_session(
+    *node_factories: Callable[[Context], Node],
+) -> Iterator[tuple[Context, Node, list[Node]]]:
     """A fresh ROS context with a helper node plus the given nodes, spun in a thread."""
     context = Context()
     rclpy.init(context=context)

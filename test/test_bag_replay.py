@@ -49,9 +49,17 @@ def _replay(bag_dir: Path, mode: str) -> tuple[list[Image], int]:
         lambda ctx: PromptDepthNode(
             context=ctx,
             parameter_overrides=overrides,
-            cli_args=["--ros-args", "-r", f"image:={IMAGE_TOPIC}", "-r",
-                      f"camera_info:={INFO_TOPIC}", "-r", f"points:={CLOUD_TOPIC}", "-r",
-                      f"depth:={DEPTH_TOPIC}"],
+            cli_args=[
+                "--ros-args",
+                "-r",
+                f"image:={IMAGE_TOPIC}",
+                "-r",
+                f"camera_info:={INFO_TOPIC}",
+                "-r",
+                f"points:={CLOUD_TOPIC}",
+                "-r",
+                f"depth:={DEPTH_TOPIC}",
+            ],
         )
     ) as (_, helper, (node,)):
         node.trigger_configure()
@@ -65,8 +73,9 @@ def _replay(bag_dir: Path, mode: str) -> tuple[list[Image], int]:
         expected = sum(1 for r in read_bag(bag_dir, [prompt_topic]))
         wait_until(lambda: recorder.count("/prompt_depth_node/depth") >= expected, 30.0)
         skipped = node._worker.stats.skipped if node._worker else -1
-    frames = [deserialize_message(r.data, Image) for r in recorder.messages(
-        "/prompt_depth_node/depth")]
+    frames = [
+        deserialize_message(r.data, Image) for r in recorder.messages("/prompt_depth_node/depth")
+    ]
     return frames, skipped
 
 
@@ -75,9 +84,15 @@ def test_plane_replay_reads_the_distance_and_pairs_each_scan_once(
     tmp_path: Path, mode: str
 ) -> None:
     camera = default_camera(320, 240)
-    bag = write_scene_bag(tmp_path / "bag", plane_scene(DISTANCE_M, camera), duration_s=2.0,
-                          lidar_mode=mode, seed=5,
-                          lidar_noise_m=0.003, lidar_relative_noise=0.0)
+    bag = write_scene_bag(
+        tmp_path / "bag",
+        plane_scene(DISTANCE_M, camera),
+        duration_s=2.0,
+        lidar_mode=mode,
+        seed=5,
+        lidar_noise_m=0.003,
+        lidar_relative_noise=0.0,
+    )
     assert len(bag.image_stamps_ns) == 60 and len(bag.prompt_stamps_ns) == 20
 
     frames, skipped = _replay(bag.path, mode)

@@ -14,9 +14,22 @@ import pytest
 def test_demo_replays_through_the_nodes_and_writes_its_outputs(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     run = subprocess.run(
-        [sys.executable, "-m", "promptdepth_ros.tools.demo", "--out", str(out),
-         "--duration", "1.5", "--width", "320", "--height", "240"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "promptdepth_ros.tools.demo",
+            "--out",
+            str(out),
+            "--duration",
+            "1.5",
+            "--width",
+            "320",
+            "--height",
+            "240",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "=== promptdepth_ros demo summary ===" in run.stdout

@@ -37,7 +37,9 @@ def test_grasp_planner_listens_to_the_depth_nodes_cloud() -> None:
 
 
 def test_ros_arguments_carry_params_file_remaps_and_overrides() -> None:
-    prompt, _ = grasp_graph(prompt_overrides={"engine.name": "promptda", "input.reliable_qos": True})
+    prompt, _ = grasp_graph(
+        prompt_overrides={"engine.name": "promptda", "input.reliable_qos": True}
+    )
     args = ros_arguments(prompt)
     assert args[:3] == ["--ros-args", "--params-file", str(config_dir() / "prompt_depth.yaml")]
     assert "image:=/camera/image_raw" in args

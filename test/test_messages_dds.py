@@ -27,8 +27,13 @@ def test_grasp_message_fields_are_the_documented_ones() -> None:
 def test_grasp_array_round_trips_over_dds() -> None:
     rotation = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])  # x = world z
     grasp = Grasp(
-        position_m=np.array([0.1, -0.2, 0.3]), rotation=rotation, width_m=0.05, score=0.8,
-        object_id=3, score_terms=ScoreTerms(0.9, 0.7, 0.6, 0.5), pre_grasp_distance_m=0.1,
+        position_m=np.array([0.1, -0.2, 0.3]),
+        rotation=rotation,
+        width_m=0.05,
+        score=0.8,
+        object_id=3,
+        score_terms=ScoreTerms(0.9, 0.7, 0.6, 0.5),
+        pre_grasp_distance_m=0.1,
         contact_depth_m=0.02,
     )
     sent = grasp_array_msg([grasp], Header(frame_id="base_link"))
@@ -48,6 +53,7 @@ def test_grasp_array_round_trips_over_dds() -> None:
     assert g.object_id == 3
     assert abs(g.width - 0.05) < 1e-7 and abs(g.score - 0.8) < 1e-7
     assert abs(g.antipodal_score - 0.9) < 1e-7 and abs(g.approach_score - 0.5) < 1e-7
-    q = np.array([g.pose.orientation.x, g.pose.orientation.y, g.pose.orientation.z,
-                  g.pose.orientation.w])
+    q = np.array(
+        [g.pose.orientation.x, g.pose.orientation.y, g.pose.orientation.z, g.pose.orientation.w]
+    )
     assert np.allclose(np.abs(q), [0.5, 0.5, 0.5, 0.5])

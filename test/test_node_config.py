@@ -52,7 +52,7 @@ def test_out_of_range_value_is_refused_with_the_parameter_name_and_range() -> No
 
 def test_wrong_type_and_unknown_choice_are_refused() -> None:
     spec = ParamSpec("engine.name", "guided", "engine", choices=("guided", "promptda"))
-    with pytest.raises(ConfigError, match="engine.name.*one of"):
+    with pytest.raises(ConfigError, match=r"engine\.name.*one of"):
         spec.validate("midas")
     with pytest.raises(ConfigError, match="must be str"):
         spec.validate(3)
@@ -93,7 +93,7 @@ def test_fallback_extrinsic_parses_xyz_and_normalises_the_quaternion() -> None:
     np.testing.assert_allclose(T[:3, 3], [0.1, 0.2, 0.3])
     np.testing.assert_allclose(T[:3, :3], np.diag([-1.0, -1.0, 1.0]), atol=1e-12)
     assert transform_from_xyz_quat("  ", "tf.x") is None
-    with pytest.raises(ConfigError, match="tf.x.*x y z qx qy qz qw"):
+    with pytest.raises(ConfigError, match=r"tf\.x.*x y z qx qy qz qw"):
         transform_from_xyz_quat("1 2 3", "tf.x")
     with pytest.raises(ConfigError, match="zero or non-finite quaternion"):
         transform_from_xyz_quat("0 0 0 0 0 0 0", "tf.x")

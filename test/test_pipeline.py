@@ -8,7 +8,11 @@ import pytest
 from promptdepth_ros.engines.guided import GuidedEngine
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.pipeline import DepthPipeline, FrameInput, PipelineConfig
-from promptdepth_ros.prompt.conditioning import FallbackMode, PromptConditioningConfig, PromptDecision
+from promptdepth_ros.prompt.conditioning import (
+    FallbackMode,
+    PromptConditioningConfig,
+    PromptDecision,
+)
 from promptdepth_ros.prompt.sources import DepthImagePrompt, LidarPrompt
 from promptdepth_ros.sim.lidar import simulate_lidar_depth, simulate_lidar_points
 from promptdepth_ros.sim.render import render
@@ -31,9 +35,12 @@ def _pipeline(fallback: FallbackMode = FallbackMode.SKIP, min_valid_ratio: float
 def test_lidar_cloud_in_its_own_frame_gives_the_plane_distance(plane) -> None:
     camera, truth = plane
     rng = np.random.default_rng(1)
-    points = simulate_lidar_points(truth.depth_m, camera, invert_transform(T_CAMERA_LIDAR), rng,
-                                   noise_std_m=0.002)
-    out = _pipeline().process(FrameInput(0.0, truth.rgb, camera, LidarPrompt(points, T_CAMERA_LIDAR)))
+    points = simulate_lidar_points(
+        truth.depth_m, camera, invert_transform(T_CAMERA_LIDAR), rng, noise_std_m=0.002
+    )
+    out = _pipeline().process(
+        FrameInput(0.0, truth.rgb, camera, LidarPrompt(points, T_CAMERA_LIDAR))
+    )
     assert out is not None and out.decision is PromptDecision.USE
     assert np.abs(out.depth_m[10:-10, 10:-10] - 1.2).max() < 0.01
     assert set(out.timings_ms) == {"prompt_ms", "engine_ms"}
@@ -41,8 +48,9 @@ def test_lidar_cloud_in_its_own_frame_gives_the_plane_distance(plane) -> None:
 
 def test_registered_depth_image_prompt_gives_the_plane_distance(plane) -> None:
     camera, truth = plane
-    low = simulate_lidar_depth(truth.depth_m, np.random.default_rng(2), noise_std_m=0.002,
-                               relative_noise=0.0)
+    low = simulate_lidar_depth(
+        truth.depth_m, np.random.default_rng(2), noise_std_m=0.002, relative_noise=0.0
+    )
     out = _pipeline().process(FrameInput(0.0, truth.rgb, camera, DepthImagePrompt(low)))
     assert out is not None
     assert np.abs(np.nanmedian(out.depth_m) - 1.2) < 0.005
@@ -75,5 +83,5 @@ def test_image_and_camera_info_size_mismatch_is_an_input_error(plane) -> None:
 
 
 def test_monocular_fallback_without_a_monocular_engine_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="monocular.name"):
+    with pytest.raises(ConfigError, match=r"monocular\.name"):
         _pipeline(FallbackMode.MONOCULAR)

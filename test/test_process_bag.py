@@ -22,8 +22,9 @@ def scene_bag(tmp_path_factory: pytest.TempPathFactory):
     return write_scene_bag(tmp_path_factory.mktemp("in") / "bag", scene, duration_s=1.0)
 
 
-def test_every_scan_gives_depth_and_grasps_in_the_output_bag(scene_bag, tmp_path: Path,
-                                                             capsys) -> None:
+def test_every_scan_gives_depth_and_grasps_in_the_output_bag(
+    scene_bag, tmp_path: Path, capsys
+) -> None:
     out = tmp_path / "out"
     assert process_bag.main([str(scene_bag.path), str(out)]) == 0
     counts = bag_message_counts(out)
@@ -40,7 +41,9 @@ def test_every_scan_gives_depth_and_grasps_in_the_output_bag(scene_bag, tmp_path
         depth = image_to_depth_m(msg)
         valid = np.isfinite(depth) & np.isfinite(scene_bag.truth.depth_m)
         assert valid.mean() > 0.5
-        rel = np.abs(depth[valid] - scene_bag.truth.depth_m[valid]) / scene_bag.truth.depth_m[valid]
+        rel = (
+            np.abs(depth[valid] - scene_bag.truth.depth_m[valid]) / scene_bag.truth.depth_m[valid]
+        )
         assert np.median(rel) < 0.02
     grasps = next(iter(read_bag(out, ["/grasp_planner_node/grasps"]))).decode()
     assert grasps.header.frame_id == "table"
@@ -74,8 +77,9 @@ def test_interrupt_closes_a_valid_bag_and_says_what_was_skipped(
     assert "interrupted" in capsys.readouterr().out
 
 
-def test_bad_messages_are_skipped_with_their_reason(scene_bag, tmp_path: Path, capsys,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_messages_are_skipped_with_their_reason(
+    scene_bag, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from promptdepth_ros.sensors import frames
 
     original = frames.image_to_rgb
@@ -90,5 +94,7 @@ def test_bad_messages_are_skipped_with_their_reason(scene_bag, tmp_path: Path, c
     monkeypatch.setattr(frames, "image_to_rgb", fail_once)
     out = tmp_path / "out"
     assert process_bag.main([str(scene_bag.path), str(out), "--no-grasps"]) == 0
-    assert bag_message_counts(out)["/prompt_depth_node/depth"] == len(scene_bag.prompt_stamps_ns) - 1
+    assert (
+        bag_message_counts(out)["/prompt_depth_node/depth"] == len(scene_bag.prompt_stamps_ns) - 1
+    )
     assert "skipped 1: UnsupportedEncoding" in capsys.readouterr().out

@@ -23,6 +23,7 @@ from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
 LIDAR_WIDTH = 256
 ERROR_MAP_MAX_REL = 0.05
 
+
 @dataclass(frozen=True)
 class EvalConfig:
     """What to evaluate on: ``n_frames`` scenes seeded by ``seed`` at ``width`` x ``height``.

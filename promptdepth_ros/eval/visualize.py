@@ -27,5 +27,5 @@ def colorize(values: NDArray[np.floating], vmin: float, vmax: float) -> NDArray[
 def save_depth_png(path: Path, depth_m: NDArray[np.floating]) -> None:
     """Write a colour-mapped depth image over its 2nd..98th percentile; near = dark blue."""
     finite = depth_m[np.isfinite(depth_m)]
-    lo, hi = (np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0))
+    lo, hi = np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0)
     Image.fromarray(colorize(depth_m, float(lo), float(hi))).save(path)

@@ -26,7 +26,9 @@ class DiagnosticsPublisher:
         """Publish one DiagnosticArray now."""
         counters, errors, timings = self._monitor.snapshot()
         total_errors = sum(v for k, v in counters.items() if k.startswith("error."))
-        status = DiagnosticStatus(name=self._name, hardware_id=self._node.get_fully_qualified_name())
+        status = DiagnosticStatus(
+            name=self._name, hardware_id=self._node.get_fully_qualified_name()
+        )
         if total_errors > self._previous_errors:
             status.level = DiagnosticStatus.WARN
             status.message = "; ".join(f"{cause}: {msg}" for cause, msg in sorted(errors.items()))
@@ -35,7 +37,9 @@ class DiagnosticsPublisher:
             status.message = "ok"
         self._previous_errors = total_errors
         status.values = [KeyValue(key=k, value=str(v)) for k, v in sorted(counters.items())]
-        status.values += [KeyValue(key=f"{k}_ms", value=f"{v:.2f}") for k, v in sorted(timings.items())]
+        status.values += [
+            KeyValue(key=f"{k}_ms", value=f"{v:.2f}") for k, v in sorted(timings.items())
+        ]
         array = DiagnosticArray(status=[status])
         array.header.stamp = self._node.get_clock().now().to_msg()
         self._publisher.publish(array)

@@ -23,9 +23,7 @@ class ExtrinsicsLookup:
     parameter) when neither knows the pair. ``backend`` says which of the first two runs.
     """
 
-    def __init__(
-        self, node: Node, fallback: NDArray[np.float64] | None, timeout_s: float
-    ) -> None:
+    def __init__(self, node: Node, fallback: NDArray[np.float64] | None, timeout_s: float) -> None:
         self._fallback = fallback
         self._timeout = Duration(seconds=timeout_s)
         self._static = StaticTransformBuffer()
@@ -40,7 +38,9 @@ class ExtrinsicsLookup:
             from tf2_msgs.msg import TFMessage
 
             node.create_subscription(
-                TFMessage, "/tf_static", lambda m: self._static.set_transforms(m.transforms),
+                TFMessage,
+                "/tf_static",
+                lambda m: self._static.set_transforms(m.transforms),
                 LATCHED_QOS,
             )
             self.backend = "tf_static"
@@ -51,14 +51,14 @@ class ExtrinsicsLookup:
         """T_target_source; raises MissingTransform saying which sources were tried."""
         if target_frame == source_frame:
             return np.eye(4)
-        problem = f"no TF source available (tf2_ros and tf2_msgs are not installed)"
+        problem = "no TF source available (tf2_ros and tf2_msgs are not installed)"
         if self._tf_buffer is not None:
             try:
                 msg = self._tf_buffer.lookup_transform(
                     target_frame, source_frame, stamp, timeout=self._timeout
                 )
                 return transform_from_msg(msg.transform)
-            except Exception as error:  # noqa: BLE001 - tf2 raises several unrelated types
+            except Exception as error:
                 problem = f"tf2: {error}"
         elif self.backend == "tf_static":
             try:

@@ -11,15 +11,15 @@ import sys
 import traceback
 from typing import Any
 
+import rclpy
+from geometry_msgs.msg import PoseArray
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.time import Time
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Header
-from geometry_msgs.msg import PoseArray
 from visualization_msgs.msg import MarkerArray
 
-import rclpy
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.health import HealthMonitor
 from promptdepth_ros.msg import GraspArray
@@ -65,7 +65,9 @@ class GraspPlannerNode(Node):
             self._plan, self._on_worker_error, name="grasp-planner"
         )
         self.create_subscription(
-            PointCloud2, "points", self._on_cloud,
+            PointCloud2,
+            "points",
+            self._on_cloud,
             input_qos(bool(self.params["input.reliable_qos"])),
             event_callbacks=subscription_events(self, "points"),
         )

@@ -13,13 +13,13 @@ import time
 import traceback
 from typing import Any
 
+import rclpy
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Float64
 
-import rclpy
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.health import HealthMonitor
 from promptdepth_ros.node_config import (
@@ -94,14 +94,26 @@ class PromptDepthNode(LifecycleNode):
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Subscribe to the inputs."""
-        names = input_topics(self.params["input.mode"], bool(self.params["input.depth_registered"]))
-        types = {"image": Image, "camera_info": CameraInfo, "points": PointCloud2,
-                 "depth": Image, "depth_camera_info": CameraInfo}
+        names = input_topics(
+            self.params["input.mode"], bool(self.params["input.depth_registered"])
+        )
+        types = {
+            "image": Image,
+            "camera_info": CameraInfo,
+            "points": PointCloud2,
+            "depth": Image,
+            "depth_camera_info": CameraInfo,
+        }
         topics = [(name, types[name]) for name in names]
         qos = input_qos(bool(self.params["input.reliable_qos"]))
         self._sync = TopicSynchronizer(
-            self, topics, qos, int(self.params["sync.queue_size"]),
-            float(self.params["sync.slop_s"]), self._on_synced, self.health,
+            self,
+            topics,
+            qos,
+            int(self.params["sync.queue_size"]),
+            float(self.params["sync.slop_s"]),
+            self._on_synced,
+            self.health,
             event_callbacks=lambda topic: subscription_events(self, topic),
         )
         return super().on_activate(state)
@@ -189,9 +201,9 @@ def main(args: list[str] | None = None) -> int:
     node = None
     try:
         node = PromptDepthNode()
-        if node.params["autostart"]:
-            if node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
-                node.trigger_activate()
+        autostart = bool(node.params["autostart"])
+        if autostart and node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+            node.trigger_activate()
         executor = MultiThreadedExecutor(num_threads=2)
         executor.add_node(node)
         executor.spin()

@@ -35,7 +35,7 @@ class BagPlayer:
                 continue
             try:
                 msg_type = message_class(record.msgtype)
-            except Exception:  # noqa: BLE001 - any import failure means: cannot publish it
+            except Exception:
                 self.unpublishable.add(record.topic)
                 continue
             self.publishers[record.topic] = node.create_publisher(
@@ -90,8 +90,11 @@ class TopicRecorder:
         self.received: list[Received] = []
         for name, msgtype in topics:
             node.create_subscription(
-                message_class(msgtype), name,
-                lambda data, n=name: self._store(n, data), RELIABLE_INPUT_QOS, raw=True,
+                message_class(msgtype),
+                name,
+                lambda data, n=name: self._store(n, data),
+                RELIABLE_INPUT_QOS,
+                raw=True,
             )
 
     def _store(self, topic: str, data: bytes) -> None:

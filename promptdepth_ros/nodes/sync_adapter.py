@@ -68,7 +68,10 @@ class TopicSynchronizer:
             for index, (name, msg_type) in enumerate(topics):
                 self._subscriptions.append(
                     node.create_subscription(
-                        msg_type, name, self._receiver(index, name), qos,
+                        msg_type,
+                        name,
+                        self._receiver(index, name),
+                        qos,
                         event_callbacks=event_callbacks(name),
                     )
                 )

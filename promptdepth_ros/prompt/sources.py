@@ -19,7 +19,7 @@ class LidarPrompt:
     """A LiDAR scan: points (N, 3) float32 in the LiDAR frame, and T_camera_lidar (4x4)."""
 
     points: NDArray[np.float32]
-    T_camera_lidar: NDArray[np.float64]  # noqa: N815 - transform naming convention
+    T_camera_lidar: NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class DepthImagePrompt:
 
     depth_m: NDArray[np.float32]
     camera: CameraModel | None = None
-    T_rgb_depth: NDArray[np.float64] | None = None  # noqa: N815 - transform naming convention
+    T_rgb_depth: NDArray[np.float64] | None = None
 
 
 PromptSource = LidarPrompt | DepthImagePrompt

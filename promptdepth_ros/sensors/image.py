@@ -220,9 +220,7 @@ def depth_to_image_msg(
         mm = np.round(np.nan_to_num(depth, nan=0.0, posinf=0.0, neginf=0.0) * 1000.0)
         mm[(mm < 0) | (mm > 65535)] = 0
         return _to_message(mm.astype(np.uint16), header, "16UC1")
-    raise UnsupportedEncoding(
-        f"depth images are written as 32FC1 or 16UC1, not '{encoding}'"
-    )
+    raise UnsupportedEncoding(f"depth images are written as 32FC1 or 16UC1, not '{encoding}'")
 
 
 def rgb_to_image_msg(rgb: NDArray[np.uint8], header: Any, encoding: str = "rgb8") -> Image:

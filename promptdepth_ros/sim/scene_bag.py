@@ -56,9 +56,10 @@ def _header(stamp_ns: int, frame_id: str) -> Header:
     return Header(stamp=Time(sec=stamp_ns // 10**9, nanosec=stamp_ns % 10**9), frame_id=frame_id)
 
 
-def _stamps(rate_hz: float, duration_s: float, jitter_s: float,
-            rng: np.random.Generator) -> NDArray[np.int64]:
-    n = max(1, int(round(duration_s * rate_hz)))
+def _stamps(
+    rate_hz: float, duration_s: float, jitter_s: float, rng: np.random.Generator
+) -> NDArray[np.int64]:
+    n = max(1, round(duration_s * rate_hz))
     t = np.arange(n) / rate_hz + rng.uniform(-jitter_s, jitter_s, n)
     return START_NS + np.round(np.clip(t, 0.0, None) * 1e9).astype(np.int64)
 
@@ -91,13 +92,15 @@ def write_scene_bag(
     camera = scene.camera
     image_stamps = _stamps(camera_hz, duration_s, 0.0, rng)
     prompt_stamps = _stamps(lidar_hz, duration_s, jitter_s, rng)
-    T_lidar_camera = invert_transform(T_CAMERA_LIDAR)  # noqa: N806
+    T_lidar_camera = invert_transform(T_CAMERA_LIDAR)
     with BagWriter(path) as bag:
         bag.add_topic(TF_STATIC_TOPIC, "tf2_msgs/msg/TFMessage", latched=True)
         bag.add_topic(IMAGE_TOPIC, "sensor_msgs/msg/Image")
         bag.add_topic(INFO_TOPIC, "sensor_msgs/msg/CameraInfo")
         prompt_topic = CLOUD_TOPIC if lidar_mode == "cloud" else DEPTH_TOPIC
-        prompt_type = "sensor_msgs/msg/PointCloud2" if lidar_mode == "cloud" else "sensor_msgs/msg/Image"
+        prompt_type = (
+            "sensor_msgs/msg/PointCloud2" if lidar_mode == "cloud" else "sensor_msgs/msg/Image"
+        )
         bag.add_topic(prompt_topic, prompt_type)
         edges = [(WORLD_FRAME, camera.frame_id, scene.T_world_camera)]
         if lidar_mode == "cloud":
@@ -119,7 +122,9 @@ def write_scene_bag(
                 bag.write(CLOUD_TOPIC, receive_ns, create_xyz_cloud(header, points))
             else:
                 depth = simulate_lidar_depth(
-                    truth.depth_m, rng, noise_std_m=lidar_noise_m,
+                    truth.depth_m,
+                    rng,
+                    noise_std_m=lidar_noise_m,
                     relative_noise=lidar_relative_noise,
                 )
                 header = _header(stamp_ns, camera.frame_id)

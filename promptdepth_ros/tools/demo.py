@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from promptdepth_ros.cloud.backproject import depth_to_points, points_to_ply
+from promptdepth_ros.eval.visualize import save_depth_png
 from promptdepth_ros.launch_graph import grasp_graph, ros_arguments
 from promptdepth_ros.sensors.bag import read_bag
 from promptdepth_ros.sensors.image import image_to_depth_m
@@ -31,7 +32,6 @@ from promptdepth_ros.sim.scene_bag import (
     WORLD_FRAME,
     write_scene_bag,
 )
-from promptdepth_ros.eval.visualize import save_depth_png
 from promptdepth_ros.transforms import matrix_to_quaternion
 
 OUTPUT_TOPICS = (
@@ -45,7 +45,7 @@ OUTPUT_TOPICS = (
 )
 
 
-def _xyz_quat(T: np.ndarray) -> str:  # noqa: N803
+def _xyz_quat(T: np.ndarray) -> str:
     return " ".join(f"{v:.9g}" for v in (*T[:3, 3], *matrix_to_quaternion(T[:3, :3])))
 
 
@@ -57,17 +57,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=3.0, help="seconds of sensor data")
     parser.add_argument("--engine", default="guided", choices=("guided", "promptda", "depth_pro"))
     parser.add_argument("--backend", default="auto")
-    parser.add_argument("--random-init", action="store_true",
-                        help="learned engines with random weights (meaningless depth)")
-    parser.add_argument("--input-long-side", type=int, default=518,
-                        help="PromptDA network input long side (multiple of 14; CPU-friendly)")
+    parser.add_argument(
+        "--random-init",
+        action="store_true",
+        help="learned engines with random weights (meaningless depth)",
+    )
+    parser.add_argument(
+        "--input-long-side",
+        type=int,
+        default=518,
+        help="PromptDA network input long side (multiple of 14; CPU-friendly)",
+    )
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=480)
     return parser.parse_args(argv)
 
 
-def start_graph(args: argparse.Namespace, camera_frame: str, T_world_camera: np.ndarray,  # noqa: N803
-                log_dir: Path) -> list[subprocess.Popen[bytes]]:
+def start_graph(
+    args: argparse.Namespace, camera_frame: str, T_world_camera: np.ndarray, log_dir: Path
+) -> list[subprocess.Popen[bytes]]:
     """Start both nodes as processes, with the bag's extrinsics as TF fallbacks."""
     prompt_overrides: dict[str, bool | int | float | str] = {
         "engine.name": args.engine,
@@ -121,11 +129,15 @@ def main(argv: list[str] | None = None) -> int:
         np.random.default_rng(args.seed), default_camera(args.width, args.height)
     )
     bag = write_scene_bag(args.out / "input_bag", scene, duration_s=args.duration)
-    print(f"[demo] wrote {bag.path} ({len(bag.image_stamps_ns)} images at 30 Hz, "
-          f"{len(bag.prompt_stamps_ns)} LiDAR scans at 10 Hz, {len(scene.objects)} objects)")
+    print(
+        f"[demo] wrote {bag.path} ({len(bag.image_stamps_ns)} images at 30 Hz, "
+        f"{len(bag.prompt_stamps_ns)} LiDAR scans at 10 Hz, {len(scene.objects)} objects)"
+    )
     if args.random_init:
-        print("[demo] WARNING: the learned engine runs with RANDOM weights: its depth is "
-              "meaningless; this only exercises the pipeline.")
+        print(
+            "[demo] WARNING: the learned engine runs with RANDOM weights: its depth is "
+            "meaningless; this only exercises the pipeline."
+        )
 
     rclpy.init()
     node = rclpy.create_node("promptdepth_demo")
@@ -138,8 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         player = BagPlayer(node, list(read_bag(bag.path)))
         spinner.start()
         if not player.wait_for_subscribers([IMAGE_TOPIC, INFO_TOPIC, CLOUD_TOPIC], 120.0):
-            print("[demo] error: the nodes did not subscribe within 120 s; see "
-                  f"{args.out / 'logs'}")
+            print(
+                f"[demo] error: the nodes did not subscribe within 120 s; see {args.out / 'logs'}"
+            )
             return 1
         time.sleep(1.0)  # let the grasp planner's subscription match too
         published = player.play()

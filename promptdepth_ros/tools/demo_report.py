@@ -53,8 +53,10 @@ def summarise(
         if sent is not None:
             latencies.append((r.arrival_s - sent) * 1e3)
         errors.append(depth_metrics(image_to_depth_m(msg), bag.truth.depth_m))
-    plans = [deserialize_message(r.data, GraspArray) for r in recorder.messages(
-        "/grasp_planner_node/grasps")]
+    plans = [
+        deserialize_message(r.data, GraspArray)
+        for r in recorder.messages("/grasp_planner_node/grasps")
+    ]
     last_plan = plans[-1].grasps if plans else []
     grasps_json = [
         {
@@ -62,8 +64,12 @@ def summarise(
             "score": g.score,
             "width_m": g.width,
             "position_m": [g.pose.position.x, g.pose.position.y, g.pose.position.z],
-            "orientation_xyzw": [g.pose.orientation.x, g.pose.orientation.y,
-                                 g.pose.orientation.z, g.pose.orientation.w],
+            "orientation_xyzw": [
+                g.pose.orientation.x,
+                g.pose.orientation.y,
+                g.pose.orientation.z,
+                g.pose.orientation.w,
+            ],
             "frame_id": plans[-1].header.frame_id,
         }
         for g in last_plan
@@ -85,12 +91,17 @@ def summarise(
     report: dict[str, Any] = {
         "engine": args.engine,
         "random_weights": bool(args.random_init),
-        "frames_in": {"messages_published": published,
-                      "images": len(bag.image_stamps_ns), "lidar_scans": len(bag.prompt_stamps_ns),
-                      "not_replayed_topics": sorted(player.unpublishable)},
-        "frames_out": {"depth": recorder.count("/prompt_depth_node/depth"),
-                       "points": recorder.count("/prompt_depth_node/points"),
-                       "grasp_plans": len(plans)},
+        "frames_in": {
+            "messages_published": published,
+            "images": len(bag.image_stamps_ns),
+            "lidar_scans": len(bag.prompt_stamps_ns),
+            "not_replayed_topics": sorted(player.unpublishable),
+        },
+        "frames_out": {
+            "depth": recorder.count("/prompt_depth_node/depth"),
+            "points": recorder.count("/prompt_depth_node/points"),
+            "grasp_plans": len(plans),
+        },
         "latency_ms": {"image_to_depth": _percentiles(latencies), "last_stage": stage_ms},
         "depth_error": {
             "absrel": float(np.mean([e.absrel for e in errors])) if errors else None,
@@ -98,8 +109,10 @@ def summarise(
             "rmse_m": float(np.mean([e.rmse for e in errors])) if errors else None,
             "delta1": float(np.mean([e.delta1 for e in errors])) if errors else None,
         },
-        "grasps": {"last_plan": len(last_plan),
-                   "best_score": float(last_plan[0].score) if last_plan else None},
+        "grasps": {
+            "last_plan": len(last_plan),
+            "best_score": float(last_plan[0].score) if last_plan else None,
+        },
         "diagnostics": counters,
         "node_exit_codes": exit_codes,
     }
@@ -111,23 +124,38 @@ def _print(report: dict[str, Any], args: argparse.Namespace) -> None:
     fin, fout = report["frames_in"], report["frames_out"]
     lat, err = report["latency_ms"], report["depth_error"]
     print("\n=== promptdepth_ros demo summary ===")
-    print(f"engine              : {report['engine']}"
-          + ("  (RANDOM WEIGHTS: depth is meaningless)" if report["random_weights"] else ""))
-    print(f"frames in           : {fin['images']} images (30 Hz), {fin['lidar_scans']} LiDAR "
-          f"scans (10 Hz); not replayed (type not installed here): "
-          f"{', '.join(fin['not_replayed_topics']) or 'none'}")
-    print(f"frames out          : {fout['depth']} depth, {fout['points']} clouds, "
-          f"{fout['grasp_plans']} grasp plans")
+    print(
+        f"engine              : {report['engine']}"
+        + ("  (RANDOM WEIGHTS: depth is meaningless)" if report["random_weights"] else "")
+    )
+    print(
+        f"frames in           : {fin['images']} images (30 Hz), {fin['lidar_scans']} LiDAR "
+        f"scans (10 Hz); not replayed (type not installed here): "
+        f"{', '.join(fin['not_replayed_topics']) or 'none'}"
+    )
+    print(
+        f"frames out          : {fout['depth']} depth, {fout['points']} clouds, "
+        f"{fout['grasp_plans']} grasp plans"
+    )
     med, p90 = lat["image_to_depth"]["median"], lat["image_to_depth"]["p90"]
     if med is not None:
         print(f"latency image→depth : median {med:.1f} ms, p90 {p90:.1f} ms (over DDS)")
     for stage, ms in sorted(lat["last_stage"].items()):
         print(f"  stage {stage:<28}: {ms:8.1f} ms")
     if err["absrel"] is not None:
-        print(f"depth error vs GT   : AbsRel {err['absrel']:.4f}, MAE {err['mae_m'] * 1000:.1f} mm,"
-              f" RMSE {err['rmse_m'] * 1000:.1f} mm, δ<1.25 {err['delta1']:.3f}")
-    print(f"grasps              : {report['grasps']['last_plan']} in the last plan"
-          + (f", best score {report['grasps']['best_score']:.3f}"
-             if report["grasps"]["best_score"] is not None else ""))
-    print(f"outputs             : {args.out}/ (input_bag, output_bag, depth.png, "
-          "depth_ground_truth.png, cloud.ply, grasps.json, summary.json, logs/)")
+        print(
+            f"depth error vs GT   : AbsRel {err['absrel']:.4f}, MAE {err['mae_m'] * 1000:.1f} mm,"
+            f" RMSE {err['rmse_m'] * 1000:.1f} mm, δ<1.25 {err['delta1']:.3f}"
+        )
+    print(
+        f"grasps              : {report['grasps']['last_plan']} in the last plan"
+        + (
+            f", best score {report['grasps']['best_score']:.3f}"
+            if report["grasps"]["best_score"] is not None
+            else ""
+        )
+    )
+    print(
+        f"outputs             : {args.out}/ (input_bag, output_bag, depth.png, "
+        "depth_ground_truth.png, cloud.ply, grasps.json, summary.json, logs/)"
+    )

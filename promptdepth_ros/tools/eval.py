@@ -38,10 +38,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--variant", default="vits", help="PromptDA encoder size")
     parser.add_argument("--weights", type=Path, help="HF model directory or PromptDA .ckpt")
     parser.add_argument("--onnx", type=Path, help="ONNX model (onnxruntime backend)")
-    parser.add_argument("--input-long-side", type=int, default=1008,
-                        help="PromptDA network input long side (torch backend)")
-    parser.add_argument("--random-init", action="store_true",
-                        help="learned engines with random weights (meaningless depth)")
+    parser.add_argument(
+        "--input-long-side",
+        type=int,
+        default=1008,
+        help="PromptDA network input long side (torch backend)",
+    )
+    parser.add_argument(
+        "--random-init",
+        action="store_true",
+        help="learned engines with random weights (meaningless depth)",
+    )
     parser.add_argument("--frames", type=int, default=20, help="number of scenes (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="scene seed (default 0)")
     parser.add_argument("--width", type=int, default=640, help="image width in pixels")

@@ -21,10 +21,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=3.0, help="seconds")
     p.add_argument("--camera-hz", type=float, default=30.0)
     p.add_argument("--lidar-hz", type=float, default=10.0)
-    p.add_argument("--lidar", choices=("cloud", "depth"), default="cloud",
-                   help="LiDAR as PointCloud2 (/lidar/points) or depth image (/lidar/depth)")
-    p.add_argument("--plane-distance", type=float,
-                   help="a fronto-parallel plane at this distance (m) instead of a tabletop")
+    p.add_argument(
+        "--lidar",
+        choices=("cloud", "depth"),
+        default="cloud",
+        help="LiDAR as PointCloud2 (/lidar/points) or depth image (/lidar/depth)",
+    )
+    p.add_argument(
+        "--plane-distance",
+        type=float,
+        help="a fronto-parallel plane at this distance (m) instead of a tabletop",
+    )
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--height", type=int, default=480)
     args = p.parse_args(argv)
@@ -35,13 +42,22 @@ def main(argv: list[str] | None = None) -> int:
             if args.plane_distance
             else generate_tabletop_scene(np.random.default_rng(args.seed), camera)
         )
-        bag = write_scene_bag(args.output, scene, args.duration, args.camera_hz, args.lidar_hz,
-                              args.lidar, seed=args.seed)
+        bag = write_scene_bag(
+            args.output,
+            scene,
+            args.duration,
+            args.camera_hz,
+            args.lidar_hz,
+            args.lidar,
+            seed=args.seed,
+        )
     except PromptDepthError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"wrote {bag.path}: {len(bag.image_stamps_ns)} images, "
-          f"{len(bag.prompt_stamps_ns)} LiDAR messages, {len(scene.objects)} objects")
+    print(
+        f"wrote {bag.path}: {len(bag.image_stamps_ns)} images, "
+        f"{len(bag.prompt_stamps_ns)} LiDAR messages, {len(scene.objects)} objects"
+    )
     return 0
 
 

@@ -83,9 +83,13 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
     if args.params:
         document = yaml.safe_load(args.params.read_text()) or {}
         values.update(document.get("prompt_depth_node", {}).get("ros__parameters", {}))
-    cli = {"engine.name": args.engine, "engine.backend": args.backend,
-           "engine.weights": args.weights, "engine.onnx_path": args.onnx,
-           "input.mode": args.mode}
+    cli = {
+        "engine.name": args.engine,
+        "engine.backend": args.backend,
+        "engine.weights": args.weights,
+        "engine.onnx_path": args.onnx,
+        "input.mode": args.mode,
+    }
     values.update({k: v for k, v in cli.items() if v is not None})
     if args.random_init:
         values["engine.random_init"] = True
@@ -126,15 +130,22 @@ def main(argv: list[str] | None = None) -> int:
     except PromptDepthError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    prompt_topic = args.prompt_topic or {"cloud": "/lidar/points", "depth": "/lidar/depth"}.get(mode)
+    prompt_topic = args.prompt_topic or {"cloud": "/lidar/points", "depth": "/lidar/depth"}.get(
+        mode
+    )
     names = input_topics(mode, bool(params["input.depth_registered"]))
-    by_name = {"image": args.image_topic, "camera_info": args.info_topic,
-               "points": prompt_topic, "depth": prompt_topic,
-               "depth_camera_info": args.depth_info_topic}
+    by_name = {
+        "image": args.image_topic,
+        "camera_info": args.info_topic,
+        "points": prompt_topic,
+        "depth": prompt_topic,
+        "depth_camera_info": args.depth_info_topic,
+    }
     topic_index = {by_name[n]: i for i, n in enumerate(names)}
     tf = StaticTransformBuffer()
-    sync = ApproximateTimeSync(len(names), int(params["sync.queue_size"]),
-                               float(params["sync.slop_s"]))
+    sync = ApproximateTimeSync(
+        len(names), int(params["sync.queue_size"]), float(params["sync.slop_s"])
+    )
     skipped: Counter[str] = Counter()
     written = 0
 
@@ -180,12 +191,17 @@ def main(argv: list[str] | None = None) -> int:
                     points_cam = depth_to_points(out.depth_m, frame.camera)
                     plan = plan_grasps_in_frame(points_cam, T, grasp_config)
                     gh = Header(stamp=header.stamp, frame_id=args.planning_frame)
-                    bag.write(OUT_TOPICS["grasps"][0], record.stamp_ns,
-                              grasp_array_msg(plan.grasps, gh))
-                    bag.write(OUT_TOPICS["poses"][0], record.stamp_ns,
-                              pose_array_msg(plan.grasps, gh))
-                    bag.write(OUT_TOPICS["markers"][0], record.stamp_ns,
-                              marker_array_msg(plan.grasps, gh, grasp_config.gripper))
+                    bag.write(
+                        OUT_TOPICS["grasps"][0], record.stamp_ns, grasp_array_msg(plan.grasps, gh)
+                    )
+                    bag.write(
+                        OUT_TOPICS["poses"][0], record.stamp_ns, pose_array_msg(plan.grasps, gh)
+                    )
+                    bag.write(
+                        OUT_TOPICS["markers"][0],
+                        record.stamp_ns,
+                        marker_array_msg(plan.grasps, gh, grasp_config.gripper),
+                    )
                 except MissingTransform as error:
                     skipped[f"missing_transform ({error})"] += 1
                 except PromptDepthError as error:
@@ -195,9 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     sys.stderr.write("\n")
     stats = sync.stats
     print(f"wrote {written} frames to {args.output}")
-    print(f"sync: {stats.emitted_sets} sets; unused inputs: {stats.evicted_by_queue} evicted, "
-          f"{stats.stale} stale, {stats.duplicate} duplicate, {stats.reset} reset, "
-          f"{stats.pending} left in queues")
+    print(
+        f"sync: {stats.emitted_sets} sets; unused inputs: {stats.evicted_by_queue} evicted, "
+        f"{stats.stale} stale, {stats.duplicate} duplicate, {stats.reset} reset, "
+        f"{stats.pending} left in queues"
+    )
     for reason, n in sorted(skipped.items()):
         print(f"skipped {n}: {reason}")
     pipeline.close()
