@@ -2,8 +2,9 @@
 
 Subscribes ``image``, ``camera_info`` and ``points`` (input.mode cloud) or ``depth`` (+
 ``depth_camera_info`` when not registered); publishes ``~/depth`` (32FC1 metres, NaN = no
-depth), ``~/camera_info``, ``~/points`` (organized XYZRGB) and, for monocular engines,
-``~/focal_length_px``. A lifecycle node: the engine loads in on_configure.
+depth), ``~/camera_info``, ``~/points`` (organized XYZRGB), ``~/confidence`` (32FC1 in [0, 1],
+engines that have one) and ``~/focal_length_px`` (Depth Pro). A lifecycle node: the engine
+loads in on_configure.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from promptdepth_ros.nodes.ros_params import declare_parameters
 from promptdepth_ros.nodes.sync_adapter import TopicSynchronizer
 from promptdepth_ros.pipeline import DepthPipeline
 from promptdepth_ros.sensors.frames import frame_from_messages, input_topics, output_messages
+from promptdepth_ros.sensors.image import depth_to_image_msg
 from promptdepth_ros.sync.worker import LatestWorker
 
 
@@ -86,6 +88,7 @@ class PromptDepthNode(LifecycleNode):
         self._pub_info = self.create_lifecycle_publisher(CameraInfo, "~/camera_info", OUTPUT_QOS)
         self._pub_points = self.create_lifecycle_publisher(PointCloud2, "~/points", OUTPUT_QOS)
         self._pub_focal = self.create_lifecycle_publisher(Float64, "~/focal_length_px", OUTPUT_QOS)
+        self._pub_confidence = self.create_lifecycle_publisher(Image, "~/confidence", OUTPUT_QOS)
         self._worker = LatestWorker(self._process, self._on_worker_error, name="prompt-depth")
         self._diagnostics = DiagnosticsPublisher(
             self, self.health, float(self.params["diagnostics.period_s"])
@@ -148,7 +151,7 @@ class PromptDepthNode(LifecycleNode):
         if self._diagnostics is not None:
             self._diagnostics.destroy()
             self._diagnostics = None
-        for pub in ("_pub_depth", "_pub_info", "_pub_points", "_pub_focal"):
+        for pub in ("_pub_depth", "_pub_info", "_pub_points", "_pub_focal", "_pub_confidence"):
             if hasattr(self, pub):
                 self.destroy_publisher(getattr(self, pub))
                 delattr(self, pub)
@@ -182,6 +185,8 @@ class PromptDepthNode(LifecycleNode):
         self._pub_info.publish(info)
         if points is not None:
             self._pub_points.publish(points)
+        if out.confidence is not None:
+            self._pub_confidence.publish(depth_to_image_msg(out.confidence, msgs[0].header))
         if out.focal_px is not None:
             self._pub_focal.publish(Float64(data=float(out.focal_px)))
         self.health.count("published")
