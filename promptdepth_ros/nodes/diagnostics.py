@@ -1,11 +1,28 @@
-"""Publish a HealthMonitor as diagnostic_msgs/DiagnosticArray on /diagnostics."""
+"""Publish a HealthMonitor as diagnostic_msgs/DiagnosticArray on /diagnostics; report drops."""
 
 from __future__ import annotations
+
+import traceback
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 
+from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.health import HealthMonitor
+
+
+def report_dropped(node: Node, health: HealthMonitor, error: BaseException, what: str) -> None:
+    """Count a dropped ``what`` (frame, cloud) by cause and log it at most once per period.
+
+    The package's own errors (bad input, missing TF) are warnings with their message; any
+    other exception is an error with its traceback, since it is a bug.
+    """
+    cause = type(error).__name__
+    expected = isinstance(error, PromptDepthError)
+    text = str(error) if expected else "".join(traceback.format_exception(error))
+    if health.problem(cause, str(error)):
+        log = node.get_logger().warning if expected else node.get_logger().error
+        log(f"{what} dropped ({cause}): {text} [repeats are counted in /diagnostics]")
 
 
 class DiagnosticsPublisher:

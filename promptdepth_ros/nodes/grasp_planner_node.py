@@ -8,7 +8,6 @@ newest cloud only, in a worker thread; publishes ``~/grasps`` (GraspArray), ``~/
 from __future__ import annotations
 
 import sys
-import traceback
 from typing import Any
 
 import rclpy
@@ -20,7 +19,6 @@ from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.health import HealthMonitor
 from promptdepth_ros.msg import GraspArray
 from promptdepth_ros.node_config import (
@@ -28,7 +26,7 @@ from promptdepth_ros.node_config import (
     grasp_config_from_params,
     transform_from_xyz_quat,
 )
-from promptdepth_ros.nodes.diagnostics import DiagnosticsPublisher
+from promptdepth_ros.nodes.diagnostics import DiagnosticsPublisher, report_dropped
 from promptdepth_ros.nodes.extrinsics import ExtrinsicsLookup
 from promptdepth_ros.nodes.qos import OUTPUT_QOS, input_qos, subscription_events
 from promptdepth_ros.nodes.ros_params import declare_parameters
@@ -106,12 +104,7 @@ class GraspPlannerNode(Node):
         self.health.count("grasps_published", len(plan.grasps))
 
     def _on_worker_error(self, error: BaseException) -> None:
-        cause = type(error).__name__
-        expected = isinstance(error, PromptDepthError)
-        text = str(error) if expected else "".join(traceback.format_exception(error))
-        if self.health.problem(cause, str(error)):
-            log = self.get_logger().warning if expected else self.get_logger().error
-            log(f"cloud dropped ({cause}): {text} [repeats are counted in /diagnostics]")
+        report_dropped(self, self.health, error, "cloud")
 
     def close(self) -> None:
         """Stop the planning worker."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 import time
-import traceback
 from typing import Any
 
 import rclpy
@@ -29,7 +28,7 @@ from promptdepth_ros.node_config import (
     pipeline_config_from_params,
     transform_from_xyz_quat,
 )
-from promptdepth_ros.nodes.diagnostics import DiagnosticsPublisher
+from promptdepth_ros.nodes.diagnostics import DiagnosticsPublisher, report_dropped
 from promptdepth_ros.nodes.extrinsics import ExtrinsicsLookup
 from promptdepth_ros.nodes.qos import OUTPUT_QOS, input_qos, subscription_events
 from promptdepth_ros.nodes.ros_params import declare_parameters
@@ -192,12 +191,7 @@ class PromptDepthNode(LifecycleNode):
         self.health.count("published")
 
     def _on_worker_error(self, error: BaseException) -> None:
-        cause = type(error).__name__
-        expected = isinstance(error, PromptDepthError)
-        text = str(error) if expected else "".join(traceback.format_exception(error))
-        if self.health.problem(cause, str(error)):
-            log = self.get_logger().warning if expected else self.get_logger().error
-            log(f"frame dropped ({cause}): {text} [repeats are counted in /diagnostics]")
+        report_dropped(self, self.health, error, "frame")
 
 
 def main(args: list[str] | None = None) -> int:
