@@ -55,8 +55,6 @@ def test_below_plane_rejects_fingertips_under_the_table() -> None:
 def _measurement(angles_deg: list[list[float]]) -> ContactMeasurement:
     m = len(angles_deg)
     return ContactMeasurement(
-        centres=np.zeros((m, 3)),
-        depth_shift_m=np.zeros(m),
         width_m=np.full(m, 0.05),
         angles_rad=np.deg2rad(np.asarray(angles_deg, float)),
         completed=np.zeros((m, 2), bool),
@@ -70,6 +68,7 @@ def test_antipodal_term_matches_the_friction_cone_by_hand() -> None:
     cone = np.degrees(np.arctan(0.4))  # 21.80 degrees
     terms = score_terms(
         _measurement([[0.0, 0.0], [10.0, 5.0], [cone + 1.0, 0.0]]),
+        np.zeros((3, 3)),
         np.stack([TOP_DOWN] * 3),
         np.zeros(3),
         0.05,

@@ -13,9 +13,11 @@ from numpy.typing import NDArray
 from promptdepth_ros.grasp.types import GraspPlannerConfig
 
 APPROACH_ANGLES_RAD = np.deg2rad([0.0, 30.0, -30.0, 60.0, -60.0, 90.0, -90.0])
+TILT_ANGLES_RAD = np.deg2rad([0.0, 30.0, -30.0, 60.0, -60.0])  # top-down, tilted about Y
 _LINE_RADIUS_VOXELS = 1.5  # how far an opposite point may lie from the closing line
 _SEED_CHUNK = 64
 _HEIGHT_FRACTIONS = (0.35, 0.5, 0.7)
+_PAD_REACH_VOXELS = 2.5
 _EXTRA_AXES_RAD = np.deg2rad([30.0, 60.0, 120.0, 150.0])  # around the footprint's major axis
 _BOXY_RESULTANT = 0.5  # wall azimuths this aligned (mod 90 degrees) come from box faces
 
@@ -46,17 +48,19 @@ def frames_around_closing(
 def antipodal_pairs(
     points: NDArray[np.float64],
     normals: NDArray[np.float64],
+    n_seen: int,
     config: GraspPlannerConfig,
     n_seeds: int,
     rng: np.random.Generator,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Midpoints (P, 3) and closing axes (P, 3) of point pairs with opposing normals.
 
-    For each sampled seed p with normal n, the partner is the point within ``max_opening`` along
-    -n, close to that line, whose normal opposes n best (within twice the friction angle).
+    Seeds are drawn from the first ``n_seen`` rows (seen points), partners from all rows (seen
+    and guessed). For each seed p with normal n, the partner is the point within
+    ``max_opening`` along -n, close to that line, whose normal opposes n best (within twice
+    the friction angle).
     """
-    k = len(points)
-    seeds = rng.choice(k, size=min(n_seeds, k), replace=False)
+    seeds = rng.choice(n_seen, size=min(n_seeds, n_seen), replace=False)
     line_radius = _LINE_RADIUS_VOXELS * config.voxel_size_m
     limit = -np.cos(2.0 * config.friction_angle_rad)
     centres, axes = [], []
@@ -81,19 +85,6 @@ def antipodal_pairs(
     if not centres:
         return np.zeros((0, 3)), np.zeros((0, 3))
     return np.concatenate(centres), np.concatenate(axes)
-
-
-def symmetry_centre(
-    points: NDArray[np.float64], normals: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """Point (3,) closest in least squares to all normal lines (centre of a sphere, a point on a
-    cylinder axis, the middle of a box); the centroid when the normals are degenerate."""
-    proj = np.eye(3)[None] - normals[:, :, None] * normals[:, None, :]  # (K, 3, 3)
-    a = proj.sum(axis=0)
-    b = np.einsum("kij,kj->i", proj, points)
-    if np.linalg.cond(a) > 1e6:
-        return points.mean(axis=0)
-    return np.linalg.solve(a, b)
 
 
 def horizontal_axes(
@@ -132,14 +123,17 @@ def horizontal_axes(
 def top_down_poses(
     points: NDArray[np.float64],
     normals: NDArray[np.float64],
+    centre_m: NDArray[np.float64],
     plane_model: NDArray[np.float64] | None,
     config: GraspPlannerConfig,
     camera_position_m: NDArray[np.float64] | None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Centres (T, 3) and rotations (T, 3, 3) approaching along -up, closing horizontally.
+    """Centres (T, 3) and rotations (T, 3, 3) closing horizontally through the object's axis.
 
-    Centres sit above the object's symmetry centre (:func:`symmetry_centre`), at several
-    heights between the support plane and the top of the object.
+    Centres sit on the vertical line through ``centre_m`` (the object's symmetry centre), at
+    several heights between the support plane and the top of the object, down to as deep as
+    the pads reach (the equator of round objects). Approaches point down (-up) and tilt about
+    the closing axis by :data:`TILT_ANGLES_RAD`, which keeps the palm clear of neighbours.
     """
     if plane_model is None:
         up = np.array([0.0, 0.0, 1.0])
@@ -148,14 +142,15 @@ def top_down_poses(
         up, base = plane_model[:3], float(plane_model[3])
     top = float((points @ up).max()) + base  # height of the object above the plane
     closing = horizontal_axes(points, normals, up, camera_position_m)
-    across = np.cross(-up, closing)
-    centre = symmetry_centre(points, normals)
-    foot = centre - (centre @ up) * up
+    foot = centre_m - (centre_m @ up) * up
     levels = [f * top for f in _HEIGHT_FRACTIONS]
-    levels += [top - 0.5 * config.gripper.finger_depth_m, centre @ up + base]
+    fingers = config.gripper.finger_depth_m
+    # as deep as the pads reach above the top (round objects: close to the equator)
+    levels += [top - 0.5 * fingers, top - fingers + _PAD_REACH_VOXELS * config.voxel_size_m]
+    levels.append(centre_m @ up + base)
     levels = [h for h in levels if 0.0 < h < top]
     centres = np.concatenate(
         [np.broadcast_to(foot + (h - base) * up, closing.shape) for h in levels]
     )
-    rot = np.stack([np.broadcast_to(-up, closing.shape), closing, across], axis=-1)
-    return centres, np.tile(rot, (len(levels), 1, 1))
+    rot = frames_around_closing(np.tile(closing, (len(levels), 1)), -up, TILT_ANGLES_RAD)
+    return np.repeat(centres, len(TILT_ANGLES_RAD), axis=0), rot

@@ -23,6 +23,7 @@ from scipy.spatial import cKDTree
 from promptdepth_ros.grasp.types import GripperModel
 
 N_BOXES = 3  # finger +Y, finger -Y, palm
+_CHUNK = 128  # grasp poses per vectorised block
 
 
 def gripper_boxes(
@@ -58,6 +59,17 @@ def gripper_boxes(
     )
     boxes[:, 2, 1] = np.stack([back, np.full_like(w, half_pw), np.full_like(w, half_ph)], 1)
     return boxes
+
+
+def inflate_boxes(boxes: NDArray[np.float64], margin_m: float) -> NDArray[np.float64]:
+    """Grasp-frame boxes (M, 3, 2, 3) grown by ``margin_m`` on every face except the fingers'
+    inner faces (the closing gap holds the object)."""
+    out = boxes.copy()
+    out[:, :, 0] -= margin_m
+    out[:, :, 1] += margin_m
+    out[:, 0, 0, 1] = boxes[:, 0, 0, 1]
+    out[:, 1, 1, 1] = boxes[:, 1, 1, 1]
+    return out
 
 
 def box_corners(
@@ -109,6 +121,15 @@ def contact_depth_for_clearance(
     return np.minimum(nominal, limited)
 
 
+def in_grasp_frames(
+    points: NDArray[np.float64], centres: NDArray[np.float64], rotations: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Points (K, 3) in the frames of grasp poses (m, 3) / (m, 3, 3): (K, m, 3), one BLAS call."""
+    axes = rotations.transpose(0, 2, 1).reshape(-1, 3)
+    offsets = np.einsum("mji,mj->mi", rotations, centres).reshape(-1)
+    return (points @ axes.T - offsets).reshape(len(points), -1, 3)
+
+
 def contact_depth_below_object(
     centres: NDArray[np.float64],
     rotations: NDArray[np.float64],
@@ -122,15 +143,47 @@ def contact_depth_below_object(
     palm's Y-Z footprint must lie in front of it.
     """
     out = np.empty(len(centres))
-    for start in range(0, len(centres), 64):
-        sl = slice(start, start + 64)
-        local = np.einsum("mji,mkj->mki", rotations[sl], points[None] - centres[sl, None])
+    for start in range(0, len(centres), _CHUNK):
+        sl = slice(start, start + _CHUNK)
+        local = in_grasp_frames(points, centres[sl], rotations[sl])
         footprint = (np.abs(local[..., 1]) <= 0.5 * gripper.palm_width_m) & (
             np.abs(local[..., 2]) <= 0.5 * gripper.palm_height_m
         )
-        behind = np.where(footprint, local[..., 0], np.inf).min(axis=1)
+        behind = np.where(footprint, local[..., 0], np.inf).min(axis=0)
         out[sl] = gripper.finger_depth_m + behind - margin_m
     return out
+
+
+def columns_below(
+    points: NDArray[np.float64], plane_model: NDArray[np.float64] | None, step_m: float
+) -> NDArray[np.float64]:
+    """Points (P, 3) filling the space under object ``points`` (K, 3) down to the plane.
+
+    A camera above the table sees tops and front faces; what lies under a seen surface is
+    treated as solid (a 2.5-D height map), so fingers do not slide under hidden object parts.
+    Copies are merged on a ``step_m`` grid; only the shell of the filled cells is returned.
+    Empty without a plane.
+    """
+    if plane_model is None or len(points) == 0:
+        return np.zeros((0, 3))
+    up = plane_model[:3]
+    heights = points @ up + plane_model[3]
+    counts = np.maximum(np.floor(heights / step_m).astype(np.int64), 0)
+    rows = np.repeat(np.arange(len(points)), counts)
+    starts = np.cumsum(counts) - counts
+    drop = (np.arange(len(rows)) - starts[rows] + 1) * step_m
+    filled = points[rows] - drop[:, None] * up
+    cells = np.round(filled / step_m).astype(np.int64)
+    low = cells.min(axis=0) - 1  # a free border: neighbour keys never wrap around
+    span = cells.max(axis=0) - low + 2
+    keys, first = np.unique(np.ravel_multi_index((cells - low).T, span), return_index=True)
+    # keep the shell only: a swept gripper box that enters a column crosses its shell
+    strides = np.array([span[1] * span[2], span[2], 1])
+    steps = np.concatenate([strides[:2], -strides[:2], strides[2:]])
+    neighbours = keys[:, None] + steps[None, :]
+    found = np.searchsorted(keys, neighbours).clip(max=len(keys) - 1)
+    inner = (keys[found] == neighbours).all(axis=1)
+    return cells[first[~inner]] * step_m
 
 
 def gather_neighbours(

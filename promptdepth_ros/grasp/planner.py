@@ -13,22 +13,30 @@ from promptdepth_ros.grasp.candidates import (
     APPROACH_ANGLES_RAD,
     antipodal_pairs,
     frames_around_closing,
-    symmetry_centre,
     top_down_poses,
 )
 from promptdepth_ros.grasp.collision import (
     below_plane,
+    columns_below,
     contact_depth_below_object,
     contact_depth_for_clearance,
     gripper_boxes,
+    inflate_boxes,
     points_in_boxes,
 )
-from promptdepth_ros.grasp.scene_processing import ProcessedScene, finite_points, process_scene
+from promptdepth_ros.grasp.scene_processing import (
+    MirroredBack,
+    ProcessedScene,
+    finite_points,
+    mirrored_back,
+    process_scene,
+)
 from promptdepth_ros.grasp.scoring import measure_contacts, score_terms, total_score
 from promptdepth_ros.grasp.types import Grasp, GraspPlannerConfig, ScoreTerms
 
 MIN_CONTACT_DEPTH_M = 0.005
 _COLLISION_CHUNK = 128
+_FIRST_COLLISION_CHUNK = 16  # most objects find their grasps among the first few candidates
 
 
 @dataclass(frozen=True)
@@ -56,17 +64,21 @@ class _Scored:
 def _object_candidates(
     scene: ProcessedScene,
     index: NDArray[np.int64],
+    back: MirroredBack,
     config: GraspPlannerConfig,
     camera_position_m: NDArray[np.float64] | None,
     rng: np.random.Generator,
 ) -> _Scored:
     """Generate, measure and score the candidates of one cluster."""
     points, normals = scene.points[index], scene.normals[index]
+    whole = np.vstack([points, back.points])
     preferred = np.asarray(config.preferred_approach, np.float64)
     n_seeds = max(1, config.n_candidates // len(APPROACH_ANGLES_RAD))
-    mids, axes = antipodal_pairs(points, normals, config, n_seeds, rng)
+    mids, axes = antipodal_pairs(
+        whole, np.vstack([normals, back.normals]), len(points), config, n_seeds, rng
+    )
     td_centres, td_rot = top_down_poses(
-        points, normals, scene.plane_model, config, camera_position_m
+        points, normals, back.centre_m, scene.plane_model, config, camera_position_m
     )
     centres = np.concatenate([np.repeat(mids, len(APPROACH_ANGLES_RAD), axis=0), td_centres])
     rotations = np.concatenate(
@@ -82,24 +94,19 @@ def _object_candidates(
             g,
             config.table_clearance_m,
         ),
-        contact_depth_below_object(centres, rotations, points, g, config.voxel_size_m),
+        contact_depth_below_object(centres, rotations, whole, g, config.voxel_size_m),
     )
     reachable = depths >= MIN_CONTACT_DEPTH_M
     centres, rotations, depths = centres[reachable], rotations[reachable], depths[reachable]
-    measured = measure_contacts(
-        centres, rotations, depths, points, normals, cKDTree(points), config
-    )
-    centroid = symmetry_centre(points, normals)
-    radius = float(np.linalg.norm(points - centroid, axis=1).max())
-    terms = score_terms(measured, rotations, centroid, radius, config)
+    measured = measure_contacts(centres, rotations, depths, points, normals, config)
+    radius = float(np.linalg.norm(points - back.centre_m, axis=1).max())
+    terms = score_terms(measured, centres, rotations, back.centre_m, radius, config)
     widths = measured.width_m + config.width_margin_m
     ok = measured.found & (terms[:, 0] > 0.0) & (widths <= g.max_opening_m)
-    depths = depths - measured.depth_shift_m
-    ok &= (depths > 0.0) & (depths <= g.finger_depth_m)
     scores = total_score(terms, config)
     order = np.flatnonzero(ok)[np.argsort(-scores[ok], kind="stable")]
     return _Scored(
-        measured.centres[order],
+        centres[order],
         rotations[order],
         widths[order],
         depths[order],
@@ -109,17 +116,27 @@ def _object_candidates(
 
 
 def _first_collision_free(
-    scored: _Scored, scene: ProcessedScene, tree: cKDTree, config: GraspPlannerConfig
+    scored: _Scored,
+    obstacles: NDArray[np.float64],
+    tree: cKDTree,
+    plane_model: NDArray[np.float64] | None,
+    config: GraspPlannerConfig,
 ) -> NDArray[np.int64]:
-    """Indices of the best ``top_k_per_object`` candidates whose gripper and approach are free."""
+    """Indices of the best ``top_k_per_object`` candidates whose gripper and approach miss the
+    ``obstacles`` (P, 3) (indexed by ``tree``) and the plane."""
     kept: list[NDArray[np.int64]] = []
     found = 0
-    for start in range(0, len(scored.scores), _COLLISION_CHUNK):
-        rows = np.arange(start, min(start + _COLLISION_CHUNK, len(scored.scores)))
-        boxes = gripper_boxes(config.gripper, scored.widths[rows], scored.depths[rows])
+    start, chunk = 0, _FIRST_COLLISION_CHUNK
+    while start < len(scored.scores):
+        rows = np.arange(start, min(start + chunk, len(scored.scores)))
+        start, chunk = start + chunk, min(2 * chunk, _COLLISION_CHUNK)
+        boxes = inflate_boxes(
+            gripper_boxes(config.gripper, scored.widths[rows], scored.depths[rows]),
+            config.collision_margin_m,
+        )
         c, r = scored.centres[rows], scored.rotations[rows]
-        free = ~below_plane(c, r, boxes, scene.plane_model, 0.0)
-        free[free] = points_in_boxes(c[free], r[free], boxes[free], scene.points, tree) == 0
+        free = ~below_plane(c, r, boxes, plane_model, 0.0)
+        free[free] = points_in_boxes(c[free], r[free], boxes[free], obstacles, tree) == 0
         kept.append(rows[free])
         found += int(free.sum())
         if found >= config.top_k_per_object:
@@ -152,14 +169,25 @@ def plan_grasps(
     timings["scene_ms"] = 1e3 * (time.perf_counter() - tic)
 
     tic = time.perf_counter()
-    scored = [_object_candidates(scene, idx, config, camera, rng) for idx in scene.clusters]
+    up = np.array([0.0, 0.0, 1.0]) if scene.plane_model is None else scene.plane_model[:3]
+    backs = [mirrored_back(scene.points[i], scene.normals[i], up) for i in scene.clusters]
+    scored = [
+        _object_candidates(scene, idx, back, config, camera, rng)
+        for idx, back in zip(scene.clusters, backs, strict=True)
+    ]
     timings["candidates_ms"] = 1e3 * (time.perf_counter() - tic)
 
     tic = time.perf_counter()
-    tree = cKDTree(scene.points)
+    # the plane itself is checked exactly; everything above it is an obstacle
+    above = scene.plane_distance(scene.points) > config.plane_distance_m
+    objects = np.vstack([scene.points[above], *(back.points for back in backs)])
+    obstacles = np.vstack(
+        [objects, columns_below(objects, scene.plane_model, config.voxel_size_m)]
+    )
+    tree = cKDTree(obstacles)
     per_object: dict[int, tuple[Grasp, ...]] = {}
     for label, object_scored in enumerate(scored):
-        chosen = _first_collision_free(object_scored, scene, tree, config)
+        chosen = _first_collision_free(object_scored, obstacles, tree, scene.plane_model, config)
         per_object[label] = tuple(_to_grasp(object_scored, int(i), label, config) for i in chosen)
     timings["collision_ms"] = 1e3 * (time.perf_counter() - tic)
     everything = sorted(

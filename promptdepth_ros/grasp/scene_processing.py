@@ -23,6 +23,8 @@ _NORMAL_RADIUS_VOXELS = 2.5
 _NORMAL_MAX_NN = 30
 _CONCAVE_LIMIT = -0.15  # (n_j - n_i) . unit(p_j - p_i) below this marks a concave crease
 _RANSAC_ITERATIONS = 300
+_CENTRE_ITERATIONS = 4
+_CENTRE_SCALE_M = 0.01  # normal lines this far from the centre count half
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,8 @@ class ProcessedScene:
     """The scene after cropping, voxelisation, plane removal and clustering.
 
     points: (M, 3) float64 voxelised scene cloud, metres (support plane included).
-    normals: (M, 3) float64 unit normals, oriented towards the camera (or outwards).
+    normals: (M, 3) float64 unit normals, oriented towards the camera (or outwards); points
+        on the support plane carry the plane's normal.
     cluster_labels: (M,) int64, object index or -1 for the support plane and noise.
     plane_model: (4,) float64 ``(a, b, c, d)``, unit normal pointing up, or None if no plane.
     clusters: one (K_i,) int64 index array into ``points`` per object, largest first.
@@ -165,13 +168,61 @@ def cluster_objects(
     return labels
 
 
+def symmetry_centre(
+    points: NDArray[np.float64], normals: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Point (3,) closest in robust least squares to all normal lines (centre of a sphere, a
+    point on a cylinder axis, the middle of a box); the centroid when the normals are degenerate.
+
+    Lines passing far from the current estimate (normals blended across an edge) are weighted
+    down over a few Cauchy-reweighted iterations.
+    """
+    proj = np.eye(3)[None] - normals[:, :, None] * normals[:, None, :]  # (K, 3, 3)
+    weights = np.ones(len(points))
+    centre = points.mean(axis=0)
+    for _ in range(_CENTRE_ITERATIONS):
+        a = np.einsum("k,kij->ij", weights, proj)
+        if np.linalg.cond(a) > 1e6:
+            return points.mean(axis=0) if _ == 0 else centre
+        centre = np.linalg.solve(a, np.einsum("k,kij,kj->i", weights, proj, points))
+        offset = np.einsum("kij,kj->ki", proj, centre - points)  # centre to each line
+        weights = 1.0 / (1.0 + np.einsum("ki,ki->k", offset, offset) / _CENTRE_SCALE_M**2)
+    return centre
+
+
+@dataclass(frozen=True)
+class MirroredBack:
+    """Guess of an object's hidden back: its seen points turned 180 degrees about the vertical
+    axis through its symmetry centre (objects resting on a table are mostly symmetric so; shape
+    completion by symmetry as in Bohg et al., ICRA 2011).
+
+    centre_m: (3,) float64 symmetry centre, metres.
+    points: (K, 3) float64 turned points, metres. normals: (K, 3) float64 turned unit normals.
+    """
+
+    centre_m: NDArray[np.float64]
+    points: NDArray[np.float64]
+    normals: NDArray[np.float64]
+
+
+def mirrored_back(
+    points: NDArray[np.float64], normals: NDArray[np.float64], up: NDArray[np.float64]
+) -> MirroredBack:
+    """Mirror one object's points and normals (K, 3) about its vertical symmetry axis (``up``)."""
+    centre = symmetry_centre(points, normals)
+    offset = points - centre
+    along = (offset @ up)[:, None] * up
+    turned_normals = 2.0 * (normals @ up)[:, None] * up - normals
+    return MirroredBack(centre, centre + 2.0 * along - offset, turned_normals)
+
+
 def process_scene(
     points: NDArray[np.float64],
     config: GraspPlannerConfig,
     camera_position_m: NDArray[np.float64] | None = None,
     seed: int = 0,
 ) -> ProcessedScene:
-    """Crop, voxelise, remove the support plane, estimate normals and cluster objects.
+    """Crop, voxelise, remove the support plane, estimate object normals and cluster objects.
 
     points: (N, 3) finite cloud in the planning frame, metres. Raises InputError when no point
     lies inside the workspace.
@@ -185,12 +236,15 @@ def process_scene(
     cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(cropped))
     voxels = np.asarray(cloud.voxel_down_sample(config.voxel_size_m).points)
     plane = fit_support_plane(voxels, config.plane_distance_m, seed)
-    normals = estimate_normals(voxels, config.voxel_size_m, camera_position_m)
     labels = np.full(len(voxels), NOT_AN_OBJECT, np.int64)
     above = np.ones(len(voxels), bool)
+    normals = np.zeros_like(voxels)
     if plane is not None:
         above = voxels @ plane[:3] + plane[3] > config.plane_distance_m
-    labels[above] = cluster_objects(voxels[above], normals[above], config)
+        normals[:] = plane[:3]
+    if above.any():  # objects only: faster, and their lower normals don't bend to the table
+        normals[above] = estimate_normals(voxels[above], config.voxel_size_m, camera_position_m)
+        labels[above] = cluster_objects(voxels[above], normals[above], config)
     if camera_position_m is None:
         normals = orient_outwards(voxels, normals, labels)
     n_clusters = int(labels.max()) + 1 if len(labels) else 0

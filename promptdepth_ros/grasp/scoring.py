@@ -1,14 +1,19 @@
 """Contact measurement and scores of grasp candidates.
 
-Contacts: the object's own points inside the closing region (pad depth ``x in [c - finger_depth,
+Width: the object's own points inside the closing region (pad depth ``x in [c - finger_depth,
 c]``, ``|z| <= finger_width / 2``, any ``y`` up to the opening) are what the fingers squeeze;
-the extreme points along +Y and -Y are the contacts, their distance is the contact width.
+their extremes along +Y and -Y set the opening.
 
-A side is *observed* when points near its extreme have side-facing normals (not facing the
-approaching gripper); its contact normal is their mean. Otherwise the extreme is the rim of a
-surface that faces the gripper (a top face seen from above) and the wall below it is hidden:
-the side is *completed* by extruding the rim along the approach (prismatic assumption) and its
-normal is the silhouette normal in the Y-Z plane, from the extremes of the two pad halves.
+Contacts lie on the closing line itself (grasp-frame ``x = z = 0``), where a real finger first
+touches and where the friction cone matters. The points in a thin tube around the line that
+reach furthest along +Y (-Y) form that side's contact patch; the side's angle is that of the
+patch's mean normal, or of the mean normal of the worst half of the patch (split along X or
+along Z) when that is larger, so a line next to an edge or corner (where the true normal
+flips) or on a strongly curved surface counts as risky. A side that reaches clearly less far
+than the other on the line is hidden and mirrors the other side's angle. When neither side
+shows on the line (walls edge-on to the camera or hidden under a top face) both angles come
+from the outline of the pads' points (prismatic assumption). Mirrored and outline sides count
+as *completed*.
 
 Score terms, each in [0, 1] (``theta_s`` = angle between the closing line and side s normal,
 ``phi = atan(mu)`` the friction-cone half-angle):
@@ -17,7 +22,7 @@ Score terms, each in [0, 1] (``theta_s`` = angle between the closing line and si
   ``max_s(theta_s) >= phi`` slips and is rejected;
 * support = min(1, points in the closing region / (finger_depth * finger_width / voxel**2));
 * centre = 1 - min(1, |grasp centre - object centre| / object radius), with the object centre
-  the symmetry centre of :func:`promptdepth_ros.grasp.candidates.symmetry_centre` (the
+  the symmetry centre of :func:`promptdepth_ros.grasp.scene_processing.symmetry_centre` (the
   centroid of a partial view is biased towards the camera);
 * approach = 1 - angle(approach, preferred approach) / pi.
 
@@ -30,33 +35,32 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
-from promptdepth_ros.grasp.collision import gather_neighbours
-from promptdepth_ros.grasp.types import GraspPlannerConfig
+from promptdepth_ros.grasp.collision import in_grasp_frames
+from promptdepth_ros.grasp.types import GraspPlannerConfig, GripperModel
 
 COMPLETION_FACTOR = 0.85
-_FACING_APPROACH = -np.cos(np.deg2rad(45.0))  # local normal x below this faces the gripper
 _WIDER_THAN_OPENING_M = 0.02  # look this far past the opening so too-wide objects show up
+_TUBE_VOXELS = 1.5  # half-size of the square tube around the closing line
+_PATCH_VOXELS = 1.0  # tube points this close to a side's extreme form its contact patch
 _SHORT_SIDE_VOXELS = 1.5
 _MIN_SLOPE_BASE_M = 0.004
+_CHUNK = 128  # candidates per vectorised block
 
 
 @dataclass(frozen=True)
 class ContactMeasurement:
-    """Contacts of M candidates.
+    """Contacts of M candidates on the closing line (grasp-frame x = z = 0).
 
-    centres: (M, 3) float64 grasp origins moved along X to the height of the contacts, metres.
-    depth_shift_m: (M,) float64 that move along X (the contact depth shrinks by it), metres.
-    width_m: (M,) float64 contact distance (without margin), metres.
-    angles_rad: (M, 2) float64 angle between the closing line and the [+Y, -Y] contact normals.
-    completed: (M, 2) bool, side completed from the silhouette (not seen directly).
+    width_m: (M,) float64 extent of the object in the finger pads, both sides (no margin), m.
+    angles_rad: (M, 2) float64 angle between the closing line and the [+Y, -Y] contact normals
+        (mean normal of the contact patch, or of its worst half).
+    completed: (M, 2) bool, side not seen on the line: mirrored from the other side, or both
+        from the pads' outline when neither is seen.
     support: (M,) int64 object points in the closing region.
-    found: (M,) bool, object points were found on both sides of the closing region.
+    found: (M,) bool, the line meets the object and the pads hold it within the opening.
     """
 
-    centres: NDArray[np.float64]
-    depth_shift_m: NDArray[np.float64]
     width_m: NDArray[np.float64]
     angles_rad: NDArray[np.float64]
     completed: NDArray[np.bool_]
@@ -74,84 +78,126 @@ def _group_extreme(
     return order[np.maximum(last, 0)], present
 
 
+def _group_max(
+    groups: NDArray[np.int64], values: NDArray[np.float64], n_groups: int, empty: float
+) -> NDArray[np.float64]:
+    """Largest value (n_groups,) per group, ``empty`` for empty groups."""
+    out = np.full(n_groups, empty)
+    np.maximum.at(out, groups, values)
+    return out
+
+
+def _closing_region(
+    centres: NDArray[np.float64],
+    rotations: NDArray[np.float64],
+    contact_depth_m: NDArray[np.float64],
+    points: NDArray[np.float64],
+    reach_m: float,
+    tube_half_m: float,
+    gripper: GripperModel,
+) -> tuple[
+    NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]
+]:
+    """(candidate, point) pairs in the pads or the line's tube: rows (P,), point indices (P,),
+    grasp-frame coordinates (P, 3) and the pad and tube masks (P,)."""
+    rows, idx, local, pad, tube = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [], [], []
+    for start in range(0, len(centres), _CHUNK):
+        sl = slice(start, start + _CHUNK)
+        frames = in_grasp_frames(points, centres[sl], rotations[sl])  # (K, m, 3)
+        x, y, z = frames[..., 0], np.abs(frames[..., 1]), np.abs(frames[..., 2])
+        tip = contact_depth_m[sl]
+        in_pad = (x <= tip) & (x >= tip - gripper.finger_depth_m)
+        in_pad &= z <= 0.5 * gripper.finger_width_m
+        in_tube = (np.abs(x) <= tube_half_m) & (z <= tube_half_m)
+        k, r = np.nonzero((y <= reach_m) & (in_pad | in_tube))
+        rows.append(r + start)
+        idx.append(k)
+        local.append(frames[k, r])
+        pad.append(in_pad[k, r])
+        tube.append(in_tube[k, r])
+    return (
+        np.concatenate(rows),
+        np.concatenate(idx),
+        np.concatenate([np.zeros((0, 3)), *local]),
+        np.concatenate([np.zeros(0, bool), *pad]),
+        np.concatenate([np.zeros(0, bool), *tube]),
+    )
+
+
 def measure_contacts(
     centres: NDArray[np.float64],
     rotations: NDArray[np.float64],
     contact_depth_m: NDArray[np.float64],
     points: NDArray[np.float64],
     normals: NDArray[np.float64],
-    tree: cKDTree,
     config: GraspPlannerConfig,
 ) -> ContactMeasurement:
     """Contacts of candidates (M, 3) / (M, 3, 3) on one object's points and normals (K, 3)."""
     g = config.gripper
     m = len(centres)
     reach = 0.5 * g.max_opening_m + _WIDER_THAN_OPENING_M
-    radius = np.sqrt(g.finger_depth_m**2 + reach**2 + (0.5 * g.finger_width_m) ** 2)
-    rows, idx = gather_neighbours(tree, centres, np.full(m, radius))
-    local = np.einsum("nji,nj->ni", rotations[rows], points[idx] - centres[rows])
-    tip = contact_depth_m[rows]
-    keep = (
-        (local[:, 0] <= tip)
-        & (local[:, 0] >= tip - g.finger_depth_m)
-        & (np.abs(local[:, 2]) <= 0.5 * g.finger_width_m)
-        & (np.abs(local[:, 1]) <= reach)
+    tube_half = _TUBE_VOXELS * config.voxel_size_m
+    rows, idx, local, pad, tube = _closing_region(
+        centres, rotations, contact_depth_m, points, reach, tube_half, g
     )
-    rows, idx, local = rows[keep], idx[keep], local[keep]
-    if len(rows) == 0:
-        zeros = np.zeros(m)
-        return ContactMeasurement(
-            centres,
-            zeros,
-            zeros,
-            np.full((m, 2), np.pi / 2),
-            np.zeros((m, 2), bool),
-            np.zeros(m, np.int64),
-            np.zeros(m, bool),
-        )
-    local_n = np.einsum("nji,nj->ni", rotations[rows], normals[idx])
-    support = np.bincount(rows, minlength=m)
-    band = 0.5 * config.voxel_size_m
-    reaches = np.zeros((m, 2))
-    contact_x = np.zeros((m, 2))
-    observed_angle = np.full((m, 2), np.pi / 2)
-    rim = np.zeros((m, 2), bool)
-    present = np.zeros((m, 2), bool)
+    support = np.bincount(rows[pad], minlength=m)
+    t_rows, t_local = rows[tube], local[tube]
+    t_y = t_local[:, 1]
+    t_normals = np.einsum("nji,nj->ni", rotations[t_rows], normals[idx[tube]])
+    pad_reach = np.zeros((m, 2))
+    line_reach = np.full((m, 2), -np.inf)
+    angles = np.full((m, 2), np.pi / 2)
     for side, sign in enumerate((1.0, -1.0)):
-        y = sign * local[:, 1]
-        top, present[:, side] = _group_extreme(rows, y, m)
-        reaches[:, side] = np.where(present[:, side], y[top], -np.inf)
-        contact_x[:, side] = local[top, 0]
-        near = y >= reaches[rows, side] - band
-        wall = near & (local_n[:, 0] > _FACING_APPROACH)
-        sums = np.stack([np.bincount(rows[wall], sign * local_n[wall, k], m) for k in range(3)], 1)
-        norm = np.linalg.norm(sums, axis=1)
-        rim[:, side] = norm <= 1e-9
-        cos_wall = sums[:, 1] / np.maximum(norm, 1e-12)
-        silhouette = _silhouette_angle(rows, y, local[:, 2], m)
-        observed_angle[:, side] = np.where(
-            rim[:, side], silhouette, np.arccos(np.clip(cos_wall, -1.0, 1.0))
-        )
-    half = reaches.max(axis=1)
-    # a side reaching clearly less far than the other is occluded: mirror the far side
-    short = reaches < half[:, None] - _SHORT_SIDE_VOXELS * config.voxel_size_m
-    angles = np.where(short, observed_angle[:, ::-1], observed_angle)
-    shift = np.where(short, contact_x[:, ::-1], contact_x).mean(axis=1)
-    return ContactMeasurement(
-        centres=centres + shift[:, None] * rotations[:, :, 0],
-        depth_shift_m=shift,
-        width_m=2.0 * np.maximum(half, 0.0),
-        angles_rad=angles,
-        completed=short | rim,
-        support=support,
-        found=(support > 0) & (half > 0.0) & (half < reach),
+        pad_reach[:, side] = _group_max(rows[pad], sign * local[pad, 1], m, -np.inf)
+        y = sign * t_y
+        line_reach[:, side] = _group_max(t_rows, y, m, -np.inf)
+        patch = y >= line_reach[t_rows, side] - _PATCH_VOXELS * config.voxel_size_m
+        p_rows, p_normals, p_local = t_rows[patch], sign * t_normals[patch], t_local[patch]
+        angles[:, side] = _mean_normal_angle(p_rows, p_normals, m, np.pi / 2)
+        # robust to a few millimetres of pose error: the worst half of the patch counts too
+        for axis in (0, 2):
+            for half in (p_local[:, axis] < 0.0, p_local[:, axis] >= 0.0):
+                part = _mean_normal_angle(p_rows[half], p_normals[half], m, 0.0)
+                angles[:, side] = np.maximum(angles[:, side], part)
+    pad_half = np.maximum(pad_reach.max(axis=1), 0.0)
+    seen = np.isfinite(line_reach)
+    far = line_reach.max(axis=1)
+    # a side reaching clearly less far than the other on the line is occluded: mirror it
+    short = line_reach < far[:, None] - _SHORT_SIDE_VOXELS * config.voxel_size_m
+    angles = np.where(short, angles[:, ::-1], angles)
+    # nothing on the line (walls edge-on or hidden): extrude the pads' outline (prismatic)
+    unseen = ~seen.any(axis=1)
+    outline = np.stack(
+        [_silhouette_angle(rows[pad], sign * local[pad, 1], local[pad, 2], m) for sign in (1, -1)],
+        axis=1,
     )
+    angles = np.where(unseen[:, None], outline, angles)
+    spans_line = np.where(unseen, pad_reach.min(axis=1) > 0.0, far > 0.0)
+    return ContactMeasurement(
+        width_m=2.0 * np.maximum(pad_half, far),
+        angles_rad=angles,
+        completed=short | unseen[:, None],
+        support=support,
+        found=(support > 0) & spans_line & (np.maximum(pad_half, far) < reach),
+    )
+
+
+def _mean_normal_angle(
+    rows: NDArray[np.int64], normals: NDArray[np.float64], m: int, empty: float
+) -> NDArray[np.float64]:
+    """Angle (m,) between +Y and the mean of each row's grasp-frame normals; ``empty`` if none."""
+    sums = np.stack([np.bincount(rows, normals[:, k], m) for k in range(3)], axis=1)
+    norm = np.linalg.norm(sums, axis=1)
+    cos_mean = sums[:, 1] / np.maximum(norm, 1e-12)
+    return np.where(norm > 1e-9, np.arccos(np.clip(cos_mean, -1.0, 1.0)), empty)
 
 
 def _silhouette_angle(
     rows: NDArray[np.int64], y: NDArray[np.float64], z: NDArray[np.float64], m: int
 ) -> NDArray[np.float64]:
     """Tilt (m,) of the outline between the extremes of the two pad halves (z < 0, z >= 0)."""
+    if len(rows) == 0:
+        return np.full(m, np.pi / 2)
     halves = 2 * rows + (z >= 0.0)
     top, present = _group_extreme(halves, y, 2 * m)
     ys, zs = y[top].reshape(m, 2), z[top].reshape(m, 2)
@@ -164,6 +210,7 @@ def _silhouette_angle(
 
 def score_terms(
     measured: ContactMeasurement,
+    centres: NDArray[np.float64],
     rotations: NDArray[np.float64],
     centroid_m: NDArray[np.float64],
     radius_m: float,
@@ -176,7 +223,7 @@ def score_terms(
     antipodal *= COMPLETION_FACTOR ** measured.completed.sum(axis=1)
     expected = g.finger_depth_m * g.finger_width_m / config.voxel_size_m**2
     support = np.minimum(1.0, measured.support / expected)
-    offset = np.linalg.norm(measured.centres - centroid_m, axis=1)
+    offset = np.linalg.norm(centres - centroid_m, axis=1)
     centroid = 1.0 - np.minimum(1.0, offset / max(radius_m, 1e-9))
     preferred = np.asarray(config.preferred_approach, np.float64)
     cos_approach = np.clip(rotations[:, :, 0] @ preferred, -1.0, 1.0)

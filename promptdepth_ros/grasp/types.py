@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from promptdepth_ros.errors import ConfigError
+from promptdepth_ros.transforms import matrix_to_quaternion
 
 
 def _require(name: str, value: float, low: float, high: float = np.inf) -> None:
@@ -91,6 +92,7 @@ class GraspPlannerConfig:
     friction_coefficient: float = 0.4
     width_margin_m: float = 0.01  # added to the measured contact distance (both sides together)
     table_clearance_m: float = 0.005  # fingertips stay this far above the support plane
+    collision_margin_m: float = 0.0015  # gripper boxes grow by this (not into the closing gap)
     n_candidates: int = 300  # per object, before collision checks
     top_k_per_object: int = 5
     top_k_total: int = 20
@@ -111,6 +113,7 @@ class GraspPlannerConfig:
         _require("friction_coefficient", self.friction_coefficient, 0.0, 10.0)
         _require("width_margin_m", self.width_margin_m, -1e-12, self.gripper.max_opening_m)
         _require("table_clearance_m", self.table_clearance_m, -1e-12, 0.1)
+        _require("collision_margin_m", self.collision_margin_m, -1e-12, 0.05)
         for name in (
             "cluster_min_points",
             "n_candidates",
@@ -177,21 +180,5 @@ class Grasp:
         return self.position_m - self.pre_grasp_distance_m * self.rotation[:, 0]
 
     def quaternion_xyzw(self) -> NDArray[np.float64]:
-        """Orientation as a unit quaternion (x, y, z, w), w >= 0."""
-        m = self.rotation
-        trace = np.trace(m)
-        if trace > 0.0:
-            s = 2.0 * np.sqrt(trace + 1.0)
-            q = [(m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, s / 4]
-        elif m[0, 0] > m[1, 1] and m[0, 0] > m[2, 2]:
-            s = 2.0 * np.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2])
-            q = [s / 4, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s, (m[2, 1] - m[1, 2]) / s]
-        elif m[1, 1] > m[2, 2]:
-            s = 2.0 * np.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2])
-            q = [(m[0, 1] + m[1, 0]) / s, s / 4, (m[1, 2] + m[2, 1]) / s, (m[0, 2] - m[2, 0]) / s]
-        else:
-            s = 2.0 * np.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1])
-            q = [(m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, s / 4, (m[1, 0] - m[0, 1]) / s]
-        quat = np.asarray(q, np.float64)
-        quat /= np.linalg.norm(quat)
-        return quat if quat[3] >= 0.0 else -quat
+        """Orientation as a unit quaternion (4,) (x, y, z, w), w >= 0."""
+        return np.asarray(matrix_to_quaternion(self.rotation), np.float64)
