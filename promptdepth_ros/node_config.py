@@ -228,6 +228,14 @@ GRASP_PLANNER_PARAMS: tuple[ParamSpec, ...] = (
         read_only=True,
     ),
     ParamSpec(
+        "max_rate_hz",
+        2.0,
+        "Plan at most this often; clouds in between are skipped and counted (0 = plan every "
+        "cloud the worker can take)",
+        low=0.0,
+        high=1000.0,
+    ),
+    ParamSpec(
         "tf.fallback_planning_from_camera",
         "",
         "Extrinsic used when TF has none: 'x y z qx qy qz qw' of the cloud frame in the "

@@ -7,7 +7,7 @@ import pytest
 
 from promptdepth_ros.engines.guided import GuidedEngine
 from promptdepth_ros.errors import ConfigError, InputError
-from promptdepth_ros.pipeline import DepthPipeline, FrameInput, PipelineConfig
+from promptdepth_ros.pipeline import DepthPipeline, FrameInput, PipelineConfig, mask_unsupported
 from promptdepth_ros.prompt.conditioning import (
     FallbackMode,
     PromptConditioningConfig,
@@ -85,3 +85,23 @@ def test_image_and_camera_info_size_mismatch_is_an_input_error(plane) -> None:
 def test_monocular_fallback_without_a_monocular_engine_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"monocular\.name"):
         _pipeline(FallbackMode.MONOCULAR)
+
+
+def test_output_has_no_depth_where_the_prompt_had_no_return_nearby(plane) -> None:
+    camera, truth = plane
+    prompt = simulate_lidar_depth(truth.depth_m, np.random.default_rng(4), hole_fraction=0.0)
+    prompt[:, 128:] = np.nan  # the right half of the view has no returns at all
+    conditioning = PromptConditioningConfig(fallback=FallbackMode.SKIP, max_fill_px=12.0)
+    pipeline = DepthPipeline(PipelineConfig(conditioning=conditioning), GuidedEngine())
+    out = pipeline.process(FrameInput(0.0, truth.rgb, camera, DepthImagePrompt(prompt)))
+    assert out is not None
+    assert np.isfinite(out.depth_m[:, :150]).all()  # within 12 prompt px of the returns
+    assert np.isnan(out.depth_m[:, 200:]).all()  # beyond them: NaN, never invented depth
+
+
+def test_mask_unsupported_maps_prompt_cells_onto_image_pixels() -> None:
+    support = np.array([[True, False], [False, True]])
+    depth = np.ones((4, 6), np.float32)
+    masked = mask_unsupported(depth, support)
+    expected = np.array([[1, 1, 1, 0, 0, 0]] * 2 + [[0, 0, 0, 1, 1, 1]] * 2, bool)
+    np.testing.assert_array_equal(np.isfinite(masked), expected)

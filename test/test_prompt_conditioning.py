@@ -137,3 +137,12 @@ def test_reset_forgets_the_last_good_prompt():
     policy.decide(_prompt(20), 0.0)
     policy.reset()
     assert policy.decide(_prompt(1), 0.1).decision is PromptDecision.SKIP
+
+
+def test_holes_beyond_the_fill_distance_stay_empty():
+    depth = np.full((20, 40), np.nan, np.float32)
+    depth[:, :5] = 2.0
+    filled = fill_prompt_holes(depth, 4, max_distance_px=3.0)
+    assert np.all(filled[:, :8] == 2.0)  # at most 3 px from column 4
+    assert np.isnan(filled[:, 8:]).all()
+    assert np.isfinite(fill_prompt_holes(depth, 4)).all()  # 0 = no limit

@@ -8,6 +8,7 @@ newest cloud only, in a worker thread; publishes ``~/grasps`` (GraspArray), ``~/
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 import rclpy
@@ -59,6 +60,7 @@ class GraspPlannerNode(Node):
         self._pub_grasps = self.create_publisher(GraspArray, "~/grasps", OUTPUT_QOS)
         self._pub_poses = self.create_publisher(PoseArray, "~/grasp_poses", OUTPUT_QOS)
         self._pub_markers = self.create_publisher(MarkerArray, "~/markers", OUTPUT_QOS)
+        self._last_submit_s = -float("inf")
         self._worker: LatestWorker[PointCloud2] = LatestWorker(
             self._plan, self._on_worker_error, name="grasp-planner"
         )
@@ -82,6 +84,12 @@ class GraspPlannerNode(Node):
 
     def _on_cloud(self, msg: PointCloud2) -> None:
         self.health.count("received.points")
+        now = time.monotonic()
+        rate = float(self.params["max_rate_hz"])
+        if rate > 0.0 and now - self._last_submit_s < 1.0 / rate:
+            self.health.count("skipped_for_rate")
+            return
+        self._last_submit_s = now
         self._worker.submit(msg)
         stats = self._worker.stats
         self.health.set_counts("worker", {"skipped_for_newer": stats.skipped})

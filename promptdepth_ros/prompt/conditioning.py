@@ -126,14 +126,18 @@ def fill_prompt_holes(
     known = np.argwhere(valid)
     holes = np.argwhere(~valid)
     neighbours = min(int(k), n_valid)
-    distances, index = cKDTree(known).query(holes, k=neighbours, workers=-1)
+    # cKDTree's bound is exclusive; holes exactly max_distance_px away are still filled.
+    bound = np.nextafter(max_distance_px, np.inf) if max_distance_px > 0.0 else np.inf
+    # Neighbours beyond the bound come back with distance inf and index n_valid (weight 0).
+    distances, index = cKDTree(known).query(
+        holes, k=neighbours, distance_upper_bound=bound, workers=-1
+    )
     if neighbours == 1:
         distances, index = distances[:, None], index[:, None]
-    values = depth[valid][index]
+    values = np.append(depth[valid], np.float32(0.0))[index]
     weights = 1.0 / distances  # holes are never valid pixels, so every distance is >= 1
-    filled = (weights * values).sum(axis=1) / weights.sum(axis=1)
-    if max_distance_px > 0.0:
-        filled[distances[:, 0] > max_distance_px] = np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        filled = (weights * values).sum(axis=1) / weights.sum(axis=1)  # NaN: none in bound
     depth[holes[:, 0], holes[:, 1]] = filled.astype(np.float32)
     return depth
 
