@@ -223,7 +223,7 @@ PROMPT_DEPTH_PARAMS: tuple[ParamSpec, ...] = (
 GRASP_PLANNER_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec(
         "planning_frame",
-        "table",
+        "base_link",
         "Z-up frame to plan in (e.g. base_link); the cloud is transformed into it",
         read_only=True,
     ),
@@ -292,7 +292,11 @@ GRASP_PLANNER_PARAMS: tuple[ParamSpec, ...] = (
         high=0.1,
     ),
     ParamSpec(
-        "grasp.cluster_eps_m", 0.012, "DBSCAN neighbourhood radius, metres", low=0.001, high=0.2
+        "grasp.cluster_eps_m",
+        0.012,
+        "Neighbourhood radius of the Euclidean object clustering, metres",
+        low=0.001,
+        high=0.2,
     ),
     ParamSpec(
         "grasp.cluster_min_points", 20, "Smallest object cluster, points", low=3, high=100000
