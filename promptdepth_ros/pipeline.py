@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from promptdepth_ros.camera import CameraModel
 from promptdepth_ros.engines.base import DepthEngine
+from promptdepth_ros.engines.resize import resize_nearest
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.grasp.planner import GraspPlan, plan_grasps
 from promptdepth_ros.grasp.types import GraspPlannerConfig
@@ -75,11 +76,8 @@ def mask_unsupported(
 
     Each image pixel takes the support of the prompt pixel that contains its centre.
     """
-    h, w = support.shape
-    rows = ((np.arange(depth_m.shape[0]) + 0.5) * h / depth_m.shape[0]).astype(np.intp)
-    cols = ((np.arange(depth_m.shape[1]) + 0.5) * w / depth_m.shape[1]).astype(np.intp)
     out = depth_m.copy()
-    out[~support[np.ix_(rows, cols)]] = np.nan
+    out[~resize_nearest(support, *depth_m.shape)] = np.nan
     return out
 
 

@@ -10,9 +10,9 @@ from promptdepth_ros.engines.baselines import (
     BilinearUpsampleEngine,
     NearestUpsampleEngine,
     condition_prompt,
-    resize_bilinear,
 )
 from promptdepth_ros.engines.guided import GuidedConfig, GuidedEngine
+from promptdepth_ros.engines.resize import resize_image
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.eval.metrics import depth_metrics
 from promptdepth_ros.sim.lidar import simulate_lidar_depth
@@ -141,6 +141,6 @@ def test_nearest_baseline_repeats_prompt_cells():
 
 def test_bilinear_resize_uses_pixel_centres_and_is_exact_on_ramps():
     ramp = np.tile(np.arange(4, dtype=np.float32), (2, 1)) + 1.0
-    out = resize_bilinear(ramp, (4, 8))
+    out = resize_image(ramp, 4, 8, "bilinear")
     np.testing.assert_allclose(out[0], [1.0, 1.25, 1.75, 2.25, 2.75, 3.25, 3.75, 4.0])
     np.testing.assert_allclose(out[:, 3], 2.25)

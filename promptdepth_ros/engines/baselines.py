@@ -14,6 +14,7 @@ from scipy import ndimage
 
 from promptdepth_ros.camera import CameraModel
 from promptdepth_ros.engines.base import DepthResult
+from promptdepth_ros.engines.resize import resize_image, resize_nearest
 from promptdepth_ros.errors import InputError
 
 MIN_PROMPT_DENSITY = 0.3
@@ -95,35 +96,6 @@ def condition_prompt(
     return depth[nearest[0], nearest[1]].astype(np.float32), valid
 
 
-def source_coords(n_out: int, n_in: int) -> NDArray[np.float64]:
-    """Source pixel coordinates (n_out,) of output pixel centres (pixel-centre convention)."""
-    return (np.arange(n_out, dtype=np.float64) + 0.5) * (n_in / n_out) - 0.5
-
-
-def resize_nearest(image: NDArray[np.float32], out_hw: tuple[int, int]) -> NDArray[np.float32]:
-    """Nearest-neighbour resize of an (h, w) array to ``out_hw``."""
-    h, w = image.shape
-    rows = np.clip(np.floor(source_coords(out_hw[0], h) + 0.5), 0, h - 1).astype(np.intp)
-    cols = np.clip(np.floor(source_coords(out_hw[1], w) + 0.5), 0, w - 1).astype(np.intp)
-    return image[rows[:, None], cols[None, :]]
-
-
-def _linear_taps(n_out: int, n_in: int) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray]:
-    x = np.clip(source_coords(n_out, n_in), 0.0, n_in - 1)
-    lo = np.floor(x).astype(np.intp)
-    hi = np.minimum(lo + 1, n_in - 1)
-    return lo, hi, (x - lo).astype(np.float32)
-
-
-def resize_bilinear(image: NDArray[np.float32], out_hw: tuple[int, int]) -> NDArray[np.float32]:
-    """Bilinear resize of an (h, w) float array to ``out_hw`` (edges clamped)."""
-    h, w = image.shape
-    r0, r1, fr = _linear_taps(out_hw[0], h)
-    c0, c1, fc = _linear_taps(out_hw[1], w)
-    rows = image[r0] * (1.0 - fr[:, None]) + image[r1] * fr[:, None]
-    return (rows[:, c0] * (1.0 - fc) + rows[:, c1] * fc).astype(np.float32)
-
-
 class NearestUpsampleEngine:
     """Baseline: hole-filled prompt resized to the image with nearest neighbour."""
 
@@ -139,7 +111,7 @@ class NearestUpsampleEngine:
         """Depth (H, W) float32 metres; raises InputError for unusable inputs."""
         prompt = check_inputs(rgb, prompt_m)
         depth, _ = condition_prompt(prompt, rgb.shape[:2])
-        return DepthResult(depth_m=resize_nearest(depth, rgb.shape[:2]))
+        return DepthResult(depth_m=resize_nearest(depth, *rgb.shape[:2]))
 
     def close(self) -> None:
         """Nothing to release."""
@@ -160,7 +132,8 @@ class BilinearUpsampleEngine:
         """Depth (H, W) float32 metres; raises InputError for unusable inputs."""
         prompt = check_inputs(rgb, prompt_m)
         depth, _ = condition_prompt(prompt, rgb.shape[:2])
-        return DepthResult(depth_m=resize_bilinear(depth, rgb.shape[:2]))
+        height, width = rgb.shape[:2]
+        return DepthResult(depth_m=resize_image(depth, height, width, "bilinear"))
 
     def close(self) -> None:
         """Nothing to release."""

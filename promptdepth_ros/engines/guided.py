@@ -17,13 +17,8 @@ from scipy import ndimage
 
 from promptdepth_ros.camera import CameraModel
 from promptdepth_ros.engines.base import DepthResult
-from promptdepth_ros.engines.baselines import (
-    check_inputs,
-    condition_prompt,
-    resize_bilinear,
-    resize_nearest,
-    source_coords,
-)
+from promptdepth_ros.engines.baselines import check_inputs, condition_prompt
+from promptdepth_ros.engines.resize import resize_image, resize_nearest, source_coords
 from promptdepth_ros.errors import ConfigError
 
 _FALLBACK_WEIGHT = 1e-6
@@ -156,11 +151,9 @@ class GuidedEngine:
         if cfg.denoise_radius > 0:
             depth = bilateral_denoise(depth, weight, cfg.denoise_radius, cfg.denoise_sigma_rel)
         on_edge = discontinuity_mask(depth, cfg.edge_ratio)
-        out = resize_bilinear(depth, image_hw)
-        band = resize_nearest(
-            ndimage.binary_dilation(on_edge, iterations=1).astype(np.float32), image_hw
-        )
-        ys, xs = np.nonzero(band > 0.5)
+        out = resize_image(depth, image_hw[0], image_hw[1], "bilinear")
+        band = resize_nearest(ndimage.binary_dilation(on_edge, iterations=1), *image_hw)
+        ys, xs = np.nonzero(band)
         if ys.size:
             weight = np.where(on_edge, weight * cfg.edge_weight, weight)
             out[ys, xs] = self._snap(rgb, ys, xs, depth, weight)

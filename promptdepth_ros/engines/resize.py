@@ -1,4 +1,4 @@
-"""Separable image resampling that reproduces OpenCV INTER_AREA and bilinear without OpenCV.
+"""Image resampling: OpenCV INTER_AREA and bilinear without OpenCV, and nearest neighbour.
 
 Each resize is two sparse weight matrices (rows of destination pixels, columns of source
 pixels), so a (H, W, C) image becomes ``Wy @ image @ Wx.T`` per channel.
@@ -7,7 +7,7 @@ pixels), so a (H, W, C) image becomes ``Wy @ image @ Wx.T`` per channel.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -50,10 +50,22 @@ def _area_weights(src: int, dst: int) -> sp.csr_matrix:
     )
 
 
+def source_coords(n_out: int, n_in: int) -> NDArray[np.float64]:
+    """Source pixel coordinates (n_out,) of output pixel centres (pixel-centre convention)."""
+    return (np.arange(n_out, dtype=np.float64) + 0.5) * (n_in / n_out) - 0.5
+
+
+def resize_nearest(image: NDArray[Any], height: int, width: int) -> NDArray[Any]:
+    """Nearest-neighbour resize of (H, W[, C]) data of any dtype to (height, width[, C])."""
+    h, w = image.shape[:2]
+    rows = np.clip(np.floor(source_coords(height, h) + 0.5), 0, h - 1).astype(np.intp)
+    cols = np.clip(np.floor(source_coords(width, w) + 0.5), 0, w - 1).astype(np.intp)
+    return image[rows[:, None], cols[None, :]]
+
+
 def _bilinear_weights(src: int, dst: int) -> sp.csr_matrix:
     """Half-pixel bilinear weights (torch ``align_corners=False``, no antialias) for one axis."""
-    x = (np.arange(dst, dtype=np.float64) + 0.5) * (src / dst) - 0.5
-    x = np.clip(x, 0.0, src - 1)
+    x = np.clip(source_coords(dst, src), 0.0, src - 1)
     x0 = np.floor(x).astype(np.int64)
     x1 = np.minimum(x0 + 1, src - 1)
     w1 = x - x0
