@@ -9,7 +9,7 @@ from promptdepth_ros.engines.base import DepthEngine
 from promptdepth_ros.engines.baselines import (
     BilinearUpsampleEngine,
     NearestUpsampleEngine,
-    condition_prompt,
+    densify_prompt,
 )
 from promptdepth_ros.engines.guided import GuidedConfig, GuidedEngine
 from promptdepth_ros.engines.resize import resize_image
@@ -93,11 +93,11 @@ def test_guided_densifies_a_sparse_ring_prompt(frames):
 def test_condition_prompt_reduces_sparse_prompts_and_fills_holes():
     prompt = np.full((40, 40), np.nan, np.float32)
     prompt[::2, ::2] = 2.0  # density 0.25 < 0.3: reduced 2x to a full grid
-    dense, valid = condition_prompt(prompt, (40, 40))
+    dense, valid = densify_prompt(prompt, (40, 40))
     assert dense.shape == (20, 20) and valid.all()
     np.testing.assert_array_equal(dense, 2.0)
     prompt[:, 20:] = np.nan
-    dense, valid = condition_prompt(prompt, (40, 40))
+    dense, valid = densify_prompt(prompt, (40, 40))
     assert dense.shape == (20, 20) and valid.mean() == 0.5
     np.testing.assert_array_equal(dense, 2.0)
 

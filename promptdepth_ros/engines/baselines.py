@@ -63,7 +63,7 @@ def _reduce_valid_mean(
     return out.reshape(out_hw), has.reshape(out_hw)
 
 
-def condition_prompt(
+def densify_prompt(
     prompt_m: NDArray[np.float32],
     image_hw: tuple[int, int],
     min_density: float = MIN_PROMPT_DENSITY,
@@ -110,7 +110,7 @@ class NearestUpsampleEngine:
     ) -> DepthResult:
         """Depth (H, W) float32 metres; raises InputError for unusable inputs."""
         prompt = check_inputs(rgb, prompt_m)
-        depth, _ = condition_prompt(prompt, rgb.shape[:2])
+        depth, _ = densify_prompt(prompt, rgb.shape[:2])
         return DepthResult(depth_m=resize_nearest(depth, *rgb.shape[:2]))
 
     def close(self) -> None:
@@ -131,7 +131,7 @@ class BilinearUpsampleEngine:
     ) -> DepthResult:
         """Depth (H, W) float32 metres; raises InputError for unusable inputs."""
         prompt = check_inputs(rgb, prompt_m)
-        depth, _ = condition_prompt(prompt, rgb.shape[:2])
+        depth, _ = densify_prompt(prompt, rgb.shape[:2])
         height, width = rgb.shape[:2]
         return DepthResult(depth_m=resize_image(depth, height, width, "bilinear"))
 

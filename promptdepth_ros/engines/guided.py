@@ -17,7 +17,7 @@ from scipy import ndimage
 
 from promptdepth_ros.camera import CameraModel
 from promptdepth_ros.engines.base import DepthResult
-from promptdepth_ros.engines.baselines import check_inputs, condition_prompt
+from promptdepth_ros.engines.baselines import check_inputs, densify_prompt
 from promptdepth_ros.engines.resize import resize_image, resize_nearest, source_coords
 from promptdepth_ros.errors import ConfigError
 
@@ -146,7 +146,7 @@ class GuidedEngine:
         cfg = self.config
         prompt = check_inputs(rgb, prompt_m)
         image_hw = rgb.shape[:2]
-        depth, valid = condition_prompt(prompt, image_hw)
+        depth, valid = densify_prompt(prompt, image_hw)
         weight = np.where(valid, 1.0, cfg.filled_weight).astype(np.float32)
         if cfg.denoise_radius > 0:
             depth = bilateral_denoise(depth, weight, cfg.denoise_radius, cfg.denoise_sigma_rel)
