@@ -10,7 +10,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from promptdepth_ros.errors import ConfigError
+from promptdepth_ros.transforms import make_transform, quaternion_to_matrix
 
 ParamValue = bool | int | float | str | list[float] | list[str]
 
@@ -70,3 +74,48 @@ def validate_all(specs: Sequence[ParamSpec], values: Mapping[str, Any]) -> dict[
 def yaml_defaults(node_name: str, specs: Sequence[ParamSpec]) -> dict[str, Any]:
     """The ``config/*.yaml`` document that mirrors the specs' defaults for ``node_name``."""
     return {node_name: {"ros__parameters": {s.name: s.default for s in specs}}}
+
+
+COMMON_PARAMS: tuple[ParamSpec, ...] = (
+    # Declared by both nodes.
+    ParamSpec(
+        "input.reliable_qos",
+        False,
+        "Subscribe with RELIABLE instead of sensor-data (BEST_EFFORT) QoS, e.g. for bag "
+        "replay with `ros2 bag play --qos-profile-overrides-path`",
+        read_only=True,
+    ),
+    ParamSpec(
+        "diagnostics.period_s",
+        1.0,
+        "Period of the /diagnostics status, seconds",
+        low=0.1,
+        high=60.0,
+        read_only=True,
+    ),
+    ParamSpec(
+        "log_throttle_s",
+        5.0,
+        "Minimum seconds between two log lines of one cause",
+        low=0.0,
+        high=600.0,
+    ),
+)
+
+
+def transform_from_xyz_quat(text: str, name: str) -> NDArray[np.float64] | None:
+    """4x4 transform from 'x y z qx qy qz qw' (parameter ``name``); None for an empty string."""
+    if not text.strip():
+        return None
+    try:
+        values = [float(v) for v in text.replace(",", " ").split()]
+    except ValueError:
+        values = []
+    if len(values) != 7:
+        raise ConfigError(f"parameter '{name}' must be 'x y z qx qy qz qw', got {text!r}")
+    q = np.asarray(values[3:], dtype=np.float64)
+    norm = float(np.linalg.norm(q))
+    if not np.isfinite(norm) or norm < 1e-9:
+        raise ConfigError(f"parameter '{name}' has a zero or non-finite quaternion: {values}")
+    q /= norm
+    return make_transform(quaternion_to_matrix(*q), np.asarray(values[:3], dtype=np.float64))

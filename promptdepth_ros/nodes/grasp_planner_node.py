@@ -20,17 +20,14 @@ from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
+from promptdepth_ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
 from promptdepth_ros.health import HealthMonitor
 from promptdepth_ros.msg import GraspArray
-from promptdepth_ros.node_config import (
-    GRASP_PLANNER_PARAMS,
-    grasp_config_from_params,
-    transform_from_xyz_quat,
-)
 from promptdepth_ros.nodes.diagnostics import DiagnosticsPublisher, report_dropped
 from promptdepth_ros.nodes.extrinsics import ExtrinsicsLookup
 from promptdepth_ros.nodes.qos import OUTPUT_QOS, input_qos, subscription_events
 from promptdepth_ros.nodes.ros_params import declare_parameters
+from promptdepth_ros.parameters import transform_from_xyz_quat
 from promptdepth_ros.pipeline import plan_grasps_in_frame
 from promptdepth_ros.sensors.grasp_messages import (
     grasp_array_msg,

@@ -22,18 +22,18 @@ from std_msgs.msg import Float64
 
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.health import HealthMonitor
-from promptdepth_ros.node_config import (
-    PROMPT_DEPTH_PARAMS,
-    engine_spec_from_params,
-    pipeline_config_from_params,
-    transform_from_xyz_quat,
-)
 from promptdepth_ros.nodes.diagnostics import DiagnosticsPublisher, report_dropped
 from promptdepth_ros.nodes.extrinsics import ExtrinsicsLookup
 from promptdepth_ros.nodes.qos import OUTPUT_QOS, input_qos, subscription_events
 from promptdepth_ros.nodes.ros_params import declare_parameters
 from promptdepth_ros.nodes.sync_adapter import TopicSynchronizer
+from promptdepth_ros.parameters import transform_from_xyz_quat
 from promptdepth_ros.pipeline import DepthPipeline
+from promptdepth_ros.prompt_depth_params import (
+    PROMPT_DEPTH_PARAMS,
+    engine_spec_from_params,
+    pipeline_config_from_params,
+)
 from promptdepth_ros.sensors.frames import frame_from_messages, input_topics, output_messages
 from promptdepth_ros.sensors.image import depth_to_image_msg
 from promptdepth_ros.sync.worker import LatestWorker

@@ -22,15 +22,14 @@ from std_msgs.msg import Header
 from promptdepth_ros.cloud.backproject import depth_to_points
 from promptdepth_ros.engines.factory import create_engine
 from promptdepth_ros.errors import MissingTransform, PromptDepthError
-from promptdepth_ros.node_config import (
-    GRASP_PLANNER_PARAMS,
-    PROMPT_DEPTH_PARAMS,
-    engine_spec_from_params,
-    grasp_config_from_params,
-    pipeline_config_from_params,
-)
+from promptdepth_ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
 from promptdepth_ros.parameters import validate_all
 from promptdepth_ros.pipeline import DepthPipeline, plan_grasps_in_frame
+from promptdepth_ros.prompt_depth_params import (
+    PROMPT_DEPTH_PARAMS,
+    engine_spec_from_params,
+    pipeline_config_from_params,
+)
 from promptdepth_ros.sensors.bag import TF_MESSAGE, BagWriter, bag_message_counts, read_bag
 from promptdepth_ros.sensors.frames import (
     frame_from_messages,

@@ -9,16 +9,14 @@ import pytest
 import yaml
 
 from promptdepth_ros.errors import ConfigError
-from promptdepth_ros.node_config import (
-    GRASP_PLANNER_PARAMS,
+from promptdepth_ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
+from promptdepth_ros.parameters import ParamSpec, transform_from_xyz_quat, validate_all
+from promptdepth_ros.prompt.conditioning import FallbackMode
+from promptdepth_ros.prompt_depth_params import (
     PROMPT_DEPTH_PARAMS,
     engine_spec_from_params,
-    grasp_config_from_params,
     pipeline_config_from_params,
-    transform_from_xyz_quat,
 )
-from promptdepth_ros.parameters import ParamSpec, validate_all
-from promptdepth_ros.prompt.conditioning import FallbackMode
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 
