@@ -52,9 +52,9 @@ def grasp_graph(
 
 def config_dir() -> Path:
     """The package's config/ directory: the source tree's, else the installed share one."""
-    source = Path(__file__).resolve().parents[1] / "config"
-    if source.is_dir():
-        return source
+    root = Path(__file__).resolve().parents[1]
+    if (root / "package.xml").is_file():  # running from the source tree
+        return root / "config"
     from ament_index_python.packages import get_package_share_directory
 
     return Path(get_package_share_directory(PACKAGE)) / "config"

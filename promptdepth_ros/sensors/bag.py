@@ -39,9 +39,9 @@ _INFINITE = QosTime(sec=0x7FFFFFFF, nsec=0xFFFFFFFF)
 
 def _package_msg_dir() -> Path:
     """This package's msg/ directory: the source tree's, else the installed share one."""
-    source = Path(__file__).resolve().parents[2] / "msg"
-    if source.is_dir():
-        return source
+    root = Path(__file__).resolve().parents[2]
+    if (root / "package.xml").is_file():  # running from the source tree
+        return root / "msg"
     from ament_index_python.packages import get_package_share_directory
 
     return Path(get_package_share_directory(PACKAGE)) / "msg"
