@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -74,7 +76,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def start_graph(
-    args: argparse.Namespace, camera_frame: str, T_world_camera: np.ndarray, log_dir: Path
+    args: argparse.Namespace, T_world_camera: np.ndarray, log_dir: Path
 ) -> list[subprocess.Popen[bytes]]:
     """Start both nodes as processes, with the bag's extrinsics as TF fallbacks."""
     prompt_overrides: dict[str, bool | int | float | str] = {
@@ -122,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     from promptdepth_ros.tools.demo_report import summarise
 
     args = parse_args(argv)
+    # The demo's graph talks to itself only: keep DDS discovery on this machine.
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     if args.out.exists():
         shutil.rmtree(args.out)
     (args.out / "logs").mkdir(parents=True)
@@ -143,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     node = rclpy.create_node("promptdepth_demo")
     executor = SingleThreadedExecutor()
     executor.add_node(node)
-    spinner = __import__("threading").Thread(target=executor.spin, daemon=True)
-    procs = start_graph(args, bag.camera_frame, scene.T_world_camera, args.out / "logs")
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    procs = start_graph(args, scene.T_world_camera, args.out / "logs")
     try:
         recorder = TopicRecorder(node, OUTPUT_TOPICS)
         player = BagPlayer(node, list(read_bag(bag.path)))
@@ -156,20 +160,15 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         time.sleep(1.0)  # let the grasp planner's subscription match too
         published = player.play()
+        # Done when no depth or grasps arrived for 3 s (the nodes have drained), or 60 s.
         deadline = time.monotonic() + 60.0
-        expected = len(bag.prompt_stamps_ns)
-        last_count, last_change = -1, time.monotonic()
-        while time.monotonic() < deadline:
-            count = recorder.count("/grasp_planner_node/grasps")
-            depth_count = recorder.count("/prompt_depth_node/depth")
-            if depth_count >= expected and count > 0 and time.monotonic() - last_change > 3.0:
-                break
-            if depth_count + count != last_count:
-                last_count, last_change = depth_count + count, time.monotonic()
-            elif time.monotonic() - last_change > 10.0:
-                break
+        last_total, last_change = -1, time.monotonic()
+        while time.monotonic() - last_change < 3.0 and time.monotonic() < deadline:
+            total = recorder.count("/prompt_depth_node/depth")
+            total += recorder.count("/grasp_planner_node/grasps")
+            if total != last_total:
+                last_total, last_change = total, time.monotonic()
             time.sleep(0.1)
-        time.sleep(1.5)  # one more diagnostics period
         recorder.write_bag(args.out / "output_bag")
     finally:
         codes = stop_graph(procs)
