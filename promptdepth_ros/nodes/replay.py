@@ -29,7 +29,8 @@ class BagPlayer:
         self._rate = rate
         self.publishers: dict[str, object] = {}
         self.unpublishable: set[str] = set()
-        self.published_ns: dict[tuple[str, int], float] = {}
+        # (topic, bag time ns) -> wall-clock time (s) the message was published.
+        self.published_at_s: dict[tuple[str, int], float] = {}
         for record in self._records:
             if record.topic in self.publishers or record.topic in self.unpublishable:
                 continue
@@ -67,7 +68,7 @@ class BagPlayer:
             if delay > 0:
                 time.sleep(delay)
             publisher.publish(record.data)  # type: ignore[attr-defined]
-            self.published_ns[(record.topic, record.stamp_ns)] = time.time()
+            self.published_at_s[(record.topic, record.stamp_ns)] = time.time()
             count += 1
         return count
 

@@ -34,6 +34,7 @@ CLOUD_TOPIC = "/lidar/points"
 DEPTH_TOPIC = "/lidar/depth"
 TF_STATIC_TOPIC = "/tf_static"
 START_NS = 1_700_000_000 * 10**9
+TRANSPORT_LATENCY_NS = 5_000_000  # bag (receive) time = header stamp + this
 
 # LiDAR 5 cm above the camera, in its own convention (x forward, y left, z up).
 T_CAMERA_LIDAR = np.array(
@@ -109,7 +110,7 @@ def write_scene_bag(
         events = [(int(s), "image") for s in image_stamps]
         events += [(int(s), "prompt") for s in prompt_stamps]
         for stamp_ns, kind in sorted(events):
-            receive_ns = stamp_ns + 5_000_000  # 5 ms transport latency
+            receive_ns = stamp_ns + TRANSPORT_LATENCY_NS
             if kind == "image":
                 header = _header(stamp_ns, camera.frame_id)
                 bag.write(IMAGE_TOPIC, receive_ns, rgb_to_image_msg(truth.rgb, header))

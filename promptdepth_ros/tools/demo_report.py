@@ -13,12 +13,9 @@ from sensor_msgs.msg import Image
 from promptdepth_ros.eval.metrics import depth_metrics
 from promptdepth_ros.msg import GraspArray
 from promptdepth_ros.nodes.replay import BagPlayer, TopicRecorder
+from promptdepth_ros.sensors.frames import stamp_ns
 from promptdepth_ros.sensors.image import image_to_depth_m
-from promptdepth_ros.sim.scene_bag import IMAGE_TOPIC, SceneBag
-
-
-def _stamp_ns(header: Any) -> int:
-    return int(header.stamp.sec) * 10**9 + int(header.stamp.nanosec)
+from promptdepth_ros.sim.scene_bag import IMAGE_TOPIC, TRANSPORT_LATENCY_NS, SceneBag
 
 
 def _last_diagnostics(recorder: TopicRecorder) -> dict[str, dict[str, str]]:
@@ -49,7 +46,9 @@ def summarise(
     latencies, errors = [], []
     for r in recorder.messages("/prompt_depth_node/depth"):
         msg = deserialize_message(r.data, Image)
-        sent = player.published_ns.get((IMAGE_TOPIC, _stamp_ns(msg.header) + 5_000_000))
+        sent = player.published_at_s.get(
+            (IMAGE_TOPIC, stamp_ns(msg.header) + TRANSPORT_LATENCY_NS)
+        )
         if sent is not None:
             latencies.append((r.arrival_s - sent) * 1e3)
         errors.append(depth_metrics(image_to_depth_m(msg), bag.truth.depth_m))
