@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import rclpy
+from rclpy.clock_type import ClockType
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.time import Time
@@ -161,7 +162,9 @@ class PromptDepthNode(LifecycleNode):
             self._worker.submit(msgs)
 
     def _lookup(self, target: str, source: str, stamp_ns: int) -> Any:
-        return self._extrinsics.lookup(target, source, Time(nanoseconds=stamp_ns))
+        return self._extrinsics.lookup(
+            target, source, Time(nanoseconds=stamp_ns, clock_type=ClockType.ROS_TIME)
+        )
 
     def _process(self, msgs: tuple[Any, ...]) -> None:
         pipeline = self.pipeline
