@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from promptdepth_ros.engines.base import DepthEngine
 from promptdepth_ros.engines.baselines import (
@@ -11,7 +12,12 @@ from promptdepth_ros.engines.baselines import (
     NearestUpsampleEngine,
     densify_prompt,
 )
-from promptdepth_ros.engines.guided import GuidedConfig, GuidedEngine
+from promptdepth_ros.engines.guided import (
+    GuidedConfig,
+    GuidedEngine,
+    cell_mean_colour,
+    median_filter,
+)
 from promptdepth_ros.engines.resize import resize_image
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.eval.metrics import depth_metrics
@@ -144,3 +150,25 @@ def test_bilinear_resize_uses_pixel_centres_and_is_exact_on_ramps():
     out = resize_image(ramp, 4, 8, "bilinear")
     np.testing.assert_allclose(out[0], [1.0, 1.25, 1.75, 2.25, 2.75, 3.25, 3.75, 4.0])
     np.testing.assert_allclose(out[:, 3], 2.25)
+
+
+@pytest.mark.parametrize("radius", [1, 2, 3])
+def test_median_filter_equals_scipy_median_with_edge_replication(radius):
+    rng = np.random.default_rng(radius)
+    image = rng.integers(0, 6, (23, 31)).astype(np.float32)  # many equal values
+    image[4:9, 10:20] = rng.uniform(0.5, 3.0, (5, 10))
+    expected = ndimage.median_filter(image, size=2 * radius + 1, mode="nearest")
+    np.testing.assert_array_equal(median_filter(image, radius), expected)
+
+
+@pytest.mark.parametrize("grid_hw", [(4, 5), (19, 26), (48, 64)])
+def test_cell_mean_colour_averages_the_pixels_of_each_cell(grid_hw):
+    rgb = np.random.default_rng(7).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    rows = np.arange(48) * grid_hw[0] // 48
+    cols = np.arange(64) * grid_hw[1] // 64
+    expected = np.zeros((*grid_hw, 3))
+    for gy in range(grid_hw[0]):
+        for gx in range(grid_hw[1]):
+            cell = rgb[rows == gy][:, cols == gx].reshape(-1, 3)
+            expected[gy, gx] = cell.mean(axis=0)
+    np.testing.assert_allclose(cell_mean_colour(rgb, grid_hw), expected, rtol=1e-6)

@@ -15,8 +15,8 @@ from promptdepth_ros.prompt.conditioning import (
     PromptFallback,
     clip_range,
     condition_prompt,
-    fill_prompt_holes,
 )
+from promptdepth_ros.prompt.hole_filling import GRID_SEARCH_PX, fill_prompt_holes
 
 NAN = np.nan
 
@@ -146,3 +146,57 @@ def test_holes_beyond_the_fill_distance_stay_empty():
     assert np.all(filled[:, :8] == 2.0)  # at most 3 px from column 4
     assert np.isnan(filled[:, 8:]).all()
     assert np.isfinite(fill_prompt_holes(depth, 4)).all()  # 0 = no limit
+
+
+def _brute_force_fill(depth, k, max_distance_px):
+    """Reference fill and, per pixel, whether its k-th neighbour ties with the next one."""
+    out = depth.copy()
+    tied = np.zeros(depth.shape, bool)
+    known = np.argwhere(np.isfinite(depth))
+    values = depth[np.isfinite(depth)].astype(np.float64)
+    bound = max_distance_px if max_distance_px > 0 else np.inf
+    for y, x in np.argwhere(np.isnan(depth)):
+        dist = np.hypot(known[:, 0] - y, known[:, 1] - x)
+        order = np.argsort(dist, kind="stable")
+        near = order[dist[order] <= bound][:k]
+        if near.size:
+            weights = 1.0 / dist[near]
+            out[y, x] = np.sum(weights * values[near]) / np.sum(weights)
+        if near.size == k and order.size > k:
+            tied[y, x] = np.isclose(dist[order[k - 1]], dist[order[k]])
+    return out, tied
+
+
+@pytest.mark.parametrize(
+    ("shape", "density", "k", "max_distance_px"),
+    [
+        ((40, 50), 0.05, 4, 0.0),
+        ((40, 50), 0.05, 4, 3.5),
+        ((40, 50), 0.15, 1, 2.0),
+        ((30, 60), 0.02, 8, 12.0),
+        ((48, 64), 0.002, 4, 0.0),  # holes beyond GRID_SEARCH_PX: the KD-tree finishes them
+        ((48, 64), 0.004, 3, 40.0),
+    ],
+)
+def test_fill_matches_brute_force_knn_on_random_sparse_prompts(shape, density, k, max_distance_px):
+    rng = np.random.default_rng(int(density * 1000) + k)
+    depth = np.where(rng.random(shape) < density, rng.uniform(0.5, 5.0, shape), np.nan).astype(
+        np.float32
+    )
+    filled = fill_prompt_holes(depth, k, max_distance_px)
+    expected, tied = _brute_force_fill(depth, k, max_distance_px)
+    np.testing.assert_array_equal(np.isnan(filled), np.isnan(expected))
+    untied = ~tied & np.isfinite(expected)
+    assert untied.mean() > 0.5  # most pixels are compared exactly
+    np.testing.assert_allclose(filled[untied], expected[untied], rtol=2e-6)
+    assert np.all(filled[tied] >= np.nanmin(depth)) and np.all(filled[tied] <= np.nanmax(depth))
+
+
+def test_fill_bound_is_inclusive_and_far_holes_use_the_kdtree_exactly():
+    depth = np.full((5, 60), np.nan, np.float32)
+    depth[2, 0], depth[2, 59] = 1.0, 3.0
+    near = fill_prompt_holes(depth, 2, max_distance_px=GRID_SEARCH_PX)
+    assert near[2, 16] == pytest.approx(1.0) and np.isnan(near[2, 17])  # exactly 16 px: filled
+    both = fill_prompt_holes(depth, 2)  # beyond GRID_SEARCH_PX of the right-hand return
+    # pixel (2, 20): distances 20 and 39 -> (1/20 * 1 + 1/39 * 3) / (1/20 + 1/39)
+    assert both[2, 20] == pytest.approx((1 / 20 + 3 / 39) / (1 / 20 + 1 / 39), rel=1e-6)

@@ -1,17 +1,20 @@
 """Weight-free ``guided`` engine: prompt upsampling that snaps depth discontinuities to RGB edges.
 
 Steps: fill prompt holes (as the baselines do), denoise the prompt with a bilateral filter at its
-own resolution, upsample it bilinearly, then re-estimate the pixels near depth discontinuities
-with a joint bilateral upsampling (Kopf et al., 2007) whose range kernel compares each pixel's
-colour with the mean colour of the prompt cells around it. Prompt cells on a discontinuity hold
-mixed or bled returns, so they count little there.
+own resolution (range kernel centred on the exact local median), upsample it bilinearly, then
+re-estimate the pixels near depth discontinuities with a joint bilateral upsampling (Kopf et al.,
+2007) whose range kernel compares each pixel's colour with the mean colour of the prompt cells
+around it. Prompt cells on a discontinuity hold mixed or bled returns, so they count little there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+import scipy.sparse as sp
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 from scipy import ndimage
 
@@ -75,6 +78,55 @@ def _shifted(padded: NDArray, dy: int, dx: int, radius: int, shape: tuple[int, i
     return padded[radius + dy : radius + dy + shape[0], radius + dx : radius + dx + shape[1]]
 
 
+def _batcher_pairs(n: int) -> list[tuple[int, int]]:
+    """Comparators (i < j) of Batcher's odd-even merge sort for ``n`` inputs."""
+    pairs = []
+    p = 1
+    while p < n:
+        k = p
+        while k >= 1:
+            for j in range(k % p, n - k, 2 * k):
+                for i in range(min(k, n - j - k)):
+                    if (i + j) // (2 * p) == (i + j + k) // (2 * p):
+                        pairs.append((i + j, i + j + k))
+            k //= 2
+        p *= 2
+    return pairs
+
+
+@lru_cache(maxsize=8)
+def _median_network(n: int) -> tuple[tuple[int, int, bool, bool], ...]:
+    """Sorting-network comparators that the middle output of ``n`` inputs depends on.
+
+    Each is (i, j, keep_min, keep_max): the min goes to wire i, the max to wire j, and only the
+    outputs the median still needs are computed.
+    """
+    needed = {n // 2}
+    kept = []
+    for i, j in reversed(_batcher_pairs(n)):
+        if i in needed or j in needed:
+            kept.append((i, j, i in needed, j in needed))
+            needed |= {i, j}
+    return tuple(reversed(kept))
+
+
+def median_filter(image: NDArray[np.float32], radius: int) -> NDArray[np.float32]:
+    """Exact (2r+1)^2 median of (h, w) data with edge replication, via a selection network.
+
+    Same result as ``scipy.ndimage.median_filter(image, 2 * radius + 1, mode="nearest")``.
+    """
+    h, w = image.shape
+    padded = np.pad(image, radius, mode="edge")
+    size = 2 * radius + 1
+    wires = [padded[dy : dy + h, dx : dx + w] for dy in range(size) for dx in range(size)]
+    for i, j, keep_min, keep_max in _median_network(size * size):
+        low = np.minimum(wires[i], wires[j]) if keep_min else wires[i]
+        if keep_max:
+            wires[j] = np.maximum(wires[i], wires[j])
+        wires[i] = low
+    return np.ascontiguousarray(wires[size * size // 2])
+
+
 def bilateral_denoise(
     depth: NDArray[np.float32], weight: NDArray[np.float32], radius: int, sigma_rel: float
 ) -> NDArray[np.float32]:
@@ -85,31 +137,39 @@ def bilateral_denoise(
     num = np.zeros_like(depth)
     den = np.zeros_like(depth)
     # Compare neighbours with a robust local estimate, not the noisy centre value itself.
-    reference = ndimage.median_filter(depth, size=2 * radius + 1, mode="nearest")
-    inv_range = 1.0 / (sigma_rel * reference)
+    reference = median_filter(depth, radius)
+    scale = np.float32(np.sqrt(0.5)) / (np.float32(sigma_rel) * reference)
     for dy in range(-radius, radius + 1):
         for dx in range(-radius, radius + 1):
             d = _shifted(padded_d, dy, dx, radius, depth.shape)
-            w = _shifted(padded_w, dy, dx, radius, depth.shape) * np.exp(
-                -0.5
-                * ((dy * dy + dx * dx) / spatial_sigma**2 + ((d - reference) * inv_range) ** 2)
-            )
+            spatial = np.float32(np.exp(-0.5 * (dy * dy + dx * dx) / spatial_sigma**2))
+            z = (d - reference) * scale
+            w = np.exp(-(z * z)) * (_shifted(padded_w, dy, dx, radius, depth.shape) * spatial)
             num += w * d
             den += w
     return num / den
 
 
+def _cell_membership(n_image: int, n_grid: int) -> sp.csr_matrix:
+    """(n_grid, n_image) 0/1 float32 matrix: which grid cell each image row (or column) is in."""
+    cells = np.arange(n_image) * n_grid // n_image
+    ones = np.ones(n_image, np.float32)
+    return sp.csr_matrix((ones, (cells, np.arange(n_image))), shape=(n_grid, n_image))
+
+
 def cell_mean_colour(rgb: NDArray[np.uint8], grid_hw: tuple[int, int]) -> NDArray[np.float32]:
-    """Mean colour (h, w, 3) float32 of the image pixels inside each cell of an (h, w) grid."""
+    """Mean colour (h, w, 3) float32 of the image pixels inside each cell of an (h, w) grid.
+
+    The grid must not be finer than the image (every cell holds at least one pixel).
+    """
     height, width = rgb.shape[:2]
     gh, gw = grid_hw
-    cell = (
-        (np.arange(height) * gh // height)[:, None] * gw + np.arange(width) * gw // width
-    ).ravel()
-    counts = np.bincount(cell, minlength=gh * gw).astype(np.float64)
-    flat = rgb.reshape(-1, 3).astype(np.float64)
-    means = [np.bincount(cell, flat[:, c], gh * gw) / counts for c in range(3)]
-    return np.stack(means, 1).reshape(gh, gw, 3).astype(np.float32)
+    rows, cols = _cell_membership(height, gh), _cell_membership(width, gw)
+    by_row = np.asarray(rows @ rgb.reshape(height, width * 3).astype(np.float32))
+    by_col = by_row.reshape(gh, width, 3).transpose(1, 0, 2).reshape(width, gh * 3)
+    sums = np.asarray(cols @ by_col).reshape(gw, gh, 3).transpose(1, 0, 2)
+    counts = np.outer(rows.sum(axis=1), cols.sum(axis=1))[:, :, None]
+    return (sums / counts).astype(np.float32)
 
 
 def discontinuity_mask(depth: NDArray[np.float32], edge_ratio: float) -> NDArray[np.bool_]:
@@ -125,6 +185,23 @@ def discontinuity_mask(depth: NDArray[np.float32], edge_ratio: float) -> NDArray
         np.abs(inv[:-2, 1:-1] + inv[2:, 1:-1] - 2.0 * centre),
     )
     return ndimage.maximum_filter(second / centre, size=3, mode="nearest") > edge_ratio - 1.0
+
+
+@lru_cache(maxsize=16)
+def _spatial_kernel(
+    n_image: int, n_grid: int, radius: int, sigma: float
+) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
+    """Nearest grid cell (n_image,) of each image row (or column) and Gaussian weights.
+
+    The weights (n_image, 2 * radius + 1) float32 are those of the cells at offsets
+    -radius..radius from the nearest one, by distance in prompt px.
+    """
+    coords = source_coords(n_image, n_grid)
+    nearest = np.rint(coords)
+    offsets = np.arange(-radius, radius + 1)
+    gap = nearest[:, None] + offsets[None, :] - coords[:, None]
+    kernel = np.exp(-0.5 * gap**2 / sigma**2).astype(np.float32)
+    return nearest.astype(np.intp), kernel
 
 
 class GuidedEngine:
@@ -167,26 +244,37 @@ class GuidedEngine:
         depth: NDArray[np.float32],
         weight: NDArray[np.float32],
     ) -> NDArray[np.float32]:
-        """Joint bilateral upsampling of ``depth`` at image pixels (ys, xs): (n,) metres."""
+        """Joint bilateral upsampling of ``depth`` at image pixels (ys, xs): (n,) metres.
+
+        Each pixel weighs the (2r+1)^2 prompt cells around the cell nearest to it (edge cells
+        repeated at the border).
+        """
         cfg = self.config
+        r = cfg.snap_radius
+        size = 2 * r + 1
         h, w = depth.shape
-        colour = cell_mean_colour(rgb, (h, w))
-        ly = source_coords(rgb.shape[0], h)[ys]
-        lx = source_coords(rgb.shape[1], w)[xs]
-        offsets = np.arange(-cfg.snap_radius, cfg.snap_radius + 1)
-        iy = np.rint(ly)[:, None, None] + offsets[None, :, None]
-        ix = np.rint(lx)[:, None, None] + offsets[None, None, :]
-        dist2 = (iy - ly[:, None, None]) ** 2 + (ix - lx[:, None, None]) ** 2
-        iy = np.clip(iy, 0, h - 1).astype(np.intp)
-        ix = np.clip(ix, 0, w - 1).astype(np.intp)
-        pixel = rgb[ys, xs].astype(np.float32)[:, None, None, :]
-        colour_d2 = np.sum((colour[iy, ix] - pixel) ** 2, axis=-1)
-        wts = weight[iy, ix] * np.exp(
-            -0.5 * (dist2 / cfg.spatial_sigma**2 + colour_d2 / cfg.color_sigma**2)
-        )
-        num = np.sum(wts * depth[iy, ix], axis=(1, 2))
-        den = np.sum(wts, axis=(1, 2))
-        fallback = depth[iy[:, cfg.snap_radius, 0], ix[:, 0, cfg.snap_radius]]
+        row_cell, row_spatial = _spatial_kernel(rgb.shape[0], h, r, cfg.spatial_sigma)
+        col_cell, col_spatial = _spatial_kernel(rgb.shape[1], w, r, cfg.spatial_sigma)
+        cy, cx = row_cell[ys], col_cell[xs]
+
+        def windows(grid: NDArray[np.float32]) -> NDArray[np.float32]:
+            """(n, size^2[, C]) values of the cells around each pixel's nearest cell."""
+            pad = ((r, r), (r, r)) + ((0, 0),) * (grid.ndim - 2)
+            view = sliding_window_view(np.pad(grid, pad, mode="edge"), (size, size), (0, 1))
+            cells = np.moveaxis(view[cy, cx], 1, -1) if grid.ndim == 3 else view[cy, cx]
+            return cells.reshape(ys.size, size * size, *grid.shape[2:])
+
+        colour = windows(cell_mean_colour(rgb, (h, w)))  # (n, size^2, 3)
+        pixel = rgb[ys, xs].astype(np.float32)
+        colour_d2 = np.zeros((ys.size, size * size), np.float32)
+        for channel in range(3):
+            colour_d2 += np.square(colour[:, :, channel] - pixel[:, channel, None])
+        spatial = (row_spatial[ys][:, :, None] * col_spatial[xs][:, None, :]).reshape(ys.size, -1)
+        wts = windows(weight) * spatial
+        wts *= np.exp(colour_d2 * np.float32(-0.5 / cfg.color_sigma**2))
+        num = np.einsum("ij,ij->i", wts, windows(depth))
+        den = wts.sum(axis=1)
+        fallback = depth[cy, cx]
         return ((num + _FALLBACK_WEIGHT * fallback) / (den + _FALLBACK_WEIGHT)).astype(np.float32)
 
     def close(self) -> None:

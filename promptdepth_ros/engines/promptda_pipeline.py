@@ -18,7 +18,7 @@ from scipy import ndimage
 
 from promptdepth_ros.engines.resize import resize_image
 from promptdepth_ros.errors import ConfigError, InputError
-from promptdepth_ros.prompt.conditioning import fill_prompt_holes
+from promptdepth_ros.prompt.hole_filling import fill_prompt_holes
 
 PATCH = 14
 MAX_LONG_SIDE = 4 * 1008  # 4K-class inputs, as in the PromptDA paper

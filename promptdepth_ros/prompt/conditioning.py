@@ -8,11 +8,9 @@ from enum import Enum
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from promptdepth_ros.errors import ConfigError, InputError
-
-MAX_FILL_K = 64
+from promptdepth_ros.prompt.hole_filling import MAX_FILL_K, fill_prompt_holes
 
 
 class FallbackMode(Enum):
@@ -105,40 +103,6 @@ def clip_range(depth_m: NDArray[np.floating], lo: float, hi: float) -> NDArray[n
     depth = np.array(depth_m, dtype=np.float32)
     with np.errstate(invalid="ignore"):
         depth[~((depth >= lo) & (depth <= hi))] = np.nan
-    return depth
-
-
-def fill_prompt_holes(
-    depth_m: NDArray[np.floating], k: int, max_distance_px: float = 0.0
-) -> NDArray[np.float32]:
-    """Fill NaN pixels with the inverse-distance weighted mean of the ``k`` nearest valid ones.
-
-    (h, w) float32 metres in and out; k = 0, or no valid pixel, returns an unfilled copy.
-    Holes farther than ``max_distance_px`` from every valid pixel stay NaN (0 = no limit).
-    """
-    depth = np.array(depth_m, dtype=np.float32)
-    if depth.ndim != 2:
-        raise InputError(f"depth must be 2-D (h, w), got shape {depth.shape}")
-    valid = np.isfinite(depth)
-    n_valid = int(valid.sum())
-    if k <= 0 or n_valid == 0 or n_valid == depth.size:
-        return depth
-    known = np.argwhere(valid)
-    holes = np.argwhere(~valid)
-    neighbours = min(int(k), n_valid)
-    # cKDTree's bound is exclusive; holes exactly max_distance_px away are still filled.
-    bound = np.nextafter(max_distance_px, np.inf) if max_distance_px > 0.0 else np.inf
-    # Neighbours beyond the bound come back with distance inf and index n_valid (weight 0).
-    distances, index = cKDTree(known).query(
-        holes, k=neighbours, distance_upper_bound=bound, workers=-1
-    )
-    if neighbours == 1:
-        distances, index = distances[:, None], index[:, None]
-    values = np.append(depth[valid], np.float32(0.0))[index]
-    weights = 1.0 / distances  # holes are never valid pixels, so every distance is >= 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        filled = (weights * values).sum(axis=1) / weights.sum(axis=1)  # NaN: none in bound
-    depth[holes[:, 0], holes[:, 1]] = filled.astype(np.float32)
     return depth
 
 
