@@ -160,6 +160,7 @@ class PromptDepthNode(LifecycleNode):
         # Runs in the synchroniser's callback: hand over and return at once.
         if self._worker is not None:
             self._worker.submit(msgs)
+            self.health.set_counts("worker", {"skipped_for_newer": self._worker.stats.skipped})
 
     def _lookup(self, target: str, source: str, stamp_ns: int) -> Any:
         return self._extrinsics.lookup(
