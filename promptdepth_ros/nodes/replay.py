@@ -15,8 +15,11 @@ from pathlib import Path
 
 from rclpy.node import Node
 
-from promptdepth_ros.nodes.qos import RELIABLE_INPUT_QOS
+from promptdepth_ros.nodes.qos import LATCHED_QOS, RELIABLE_INPUT_QOS
 from promptdepth_ros.sensors.bag import BagRecord, BagWriter, message_class
+
+# Topics that ROS publishes latched (TRANSIENT_LOCAL), as `ros2 bag play` replays them.
+LATCHED_TOPICS = frozenset({"/tf_static"})
 
 
 class BagPlayer:
@@ -39,9 +42,8 @@ class BagPlayer:
             except Exception:
                 self.unpublishable.add(record.topic)
                 continue
-            self.publishers[record.topic] = node.create_publisher(
-                msg_type, record.topic, RELIABLE_INPUT_QOS
-            )
+            qos = LATCHED_QOS if record.topic in LATCHED_TOPICS else RELIABLE_INPUT_QOS
+            self.publishers[record.topic] = node.create_publisher(msg_type, record.topic, qos)
 
     def wait_for_subscribers(self, topics: Sequence[str], timeout_s: float) -> bool:
         """True once every topic in ``topics`` has a matched subscriber."""
