@@ -13,6 +13,7 @@ from typing import Any
 
 import rclpy
 from geometry_msgs.msg import PoseArray
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.time import Time
@@ -20,6 +21,7 @@ from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
+from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
 from promptdepth_ros.health import HealthMonitor
 from promptdepth_ros.msg import GraspArray
@@ -127,6 +129,9 @@ def main(args: list[str] | None = None) -> int:
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except (PromptDepthError, ParameterException) as error:  # a bad launch-time parameter
+        rclpy.logging.get_logger("grasp_planner_node").fatal(str(error))
+        return 2
     finally:
         if node is not None:
             node.close()

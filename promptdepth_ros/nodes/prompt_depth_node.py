@@ -15,6 +15,7 @@ from typing import Any
 
 import rclpy
 from rclpy.clock_type import ClockType
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.time import Time
@@ -130,7 +131,7 @@ class PromptDepthNode(LifecycleNode):
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Release the engine, the worker and the publishers."""
-        self._release()
+        self.release()
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -138,10 +139,11 @@ class PromptDepthNode(LifecycleNode):
         if self._sync is not None:
             self._sync.destroy()
             self._sync = None
-        self._release()
+        self.release()
         return TransitionCallbackReturn.SUCCESS
 
-    def _release(self) -> None:
+    def release(self) -> None:
+        """Stop the worker and free the engine and publishers (safe to call twice)."""
         if self._worker is not None:
             self._worker.close(timeout=5.0)
             self._worker = None
@@ -212,8 +214,12 @@ def main(args: list[str] | None = None) -> int:
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except (PromptDepthError, ParameterException) as error:  # a bad launch-time parameter
+        rclpy.logging.get_logger("prompt_depth_node").fatal(str(error))
+        return 2
     finally:
         if node is not None:
+            node.release()
             node.destroy_node()
         rclpy.try_shutdown()
     return 0

@@ -1,0 +1,59 @@
+"""A node started with a bad parameter says which one and exits non-zero, without a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("module", "argument", "expected"),
+    [
+        (
+            "promptdepth_ros.nodes.grasp_planner_node",
+            "grasp.max_opening_m:=5.0",
+            "grasp.max_opening_m",
+        ),
+        ("promptdepth_ros.nodes.prompt_depth_node", "prompt.fallback:=bogus", "prompt.fallback"),
+    ],
+)
+def test_bad_launch_parameter_is_named_and_the_process_exits_2(
+    module: str, argument: str, expected: str
+) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", module, "--ros-args", "-p", argument],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2
+    output = run.stdout + run.stderr
+    assert expected in output
+    assert "Traceback" not in output
+
+
+def test_inconsistent_parameters_fail_configure_and_the_node_stays_up_to_be_fixed() -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "promptdepth_ros.nodes.prompt_depth_node",
+            "--ros-args",
+            "-p",
+            "prompt.max_range_m:=0.05",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        time.sleep(8.0)
+        assert proc.poll() is None, "a failed configure must leave the lifecycle node running"
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=30)
+    assert "cannot configure" in output
+    assert "max_range_m" in output
