@@ -54,7 +54,7 @@ def test_planner_node_publishes_sorted_grasps_poses_and_markers_in_the_planning_
         header = Header(stamp=Time(sec=42, nanosec=5), frame_id=camera.frame_id)
         pub.publish(create_xyzrgb_cloud(header, depth_to_points(truth.depth_m, camera), truth.rgb))
         assert wait_until(lambda: got["markers"], 60.0)
-        node.close()
+        node.release()
 
     (grasps,), (poses,), (markers,) = got["grasps"], got["poses"], got["markers"]
     for msg in (grasps, poses):

@@ -11,17 +11,13 @@ import sys
 import time
 from typing import Any
 
-import rclpy
 from geometry_msgs.msg import PoseArray
-from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.time import Time
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
 from promptdepth_ros.health import HealthMonitor
 from promptdepth_ros.msg import GraspArray
@@ -29,6 +25,7 @@ from promptdepth_ros.nodes.diagnostics import DiagnosticsPublisher, report_dropp
 from promptdepth_ros.nodes.extrinsics import ExtrinsicsLookup
 from promptdepth_ros.nodes.qos import OUTPUT_QOS, input_qos, subscription_events
 from promptdepth_ros.nodes.ros_params import declare_parameters
+from promptdepth_ros.nodes.runner import run_node
 from promptdepth_ros.parameters import transform_from_xyz_quat
 from promptdepth_ros.pipeline import plan_grasps_in_frame
 from promptdepth_ros.sensors.grasp_messages import (
@@ -113,31 +110,14 @@ class GraspPlannerNode(Node):
     def _on_worker_error(self, error: BaseException) -> None:
         report_dropped(self, self.health, error, "cloud")
 
-    def close(self) -> None:
+    def release(self) -> None:
         """Stop the planning worker."""
         self._worker.close(timeout=5.0)
 
 
 def main(args: list[str] | None = None) -> int:
     """Run the node until shutdown."""
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = GraspPlannerNode()
-        executor = MultiThreadedExecutor(num_threads=2)
-        executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except (PromptDepthError, ParameterException) as error:  # a bad launch-time parameter
-        rclpy.logging.get_logger("grasp_planner_node").fatal(str(error))
-        return 2
-    finally:
-        if node is not None:
-            node.close()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node("grasp_planner_node", GraspPlannerNode, args)
 
 
 if __name__ == "__main__":

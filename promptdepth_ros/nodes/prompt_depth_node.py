@@ -13,10 +13,7 @@ import sys
 import time
 from typing import Any
 
-import rclpy
 from rclpy.clock_type import ClockType
-from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
@@ -28,6 +25,7 @@ from promptdepth_ros.nodes.diagnostics import DiagnosticsPublisher, report_dropp
 from promptdepth_ros.nodes.extrinsics import ExtrinsicsLookup
 from promptdepth_ros.nodes.qos import OUTPUT_QOS, input_qos, subscription_events
 from promptdepth_ros.nodes.ros_params import declare_parameters
+from promptdepth_ros.nodes.runner import run_node
 from promptdepth_ros.nodes.sync_adapter import TopicSynchronizer
 from promptdepth_ros.parameters import transform_from_xyz_quat
 from promptdepth_ros.pipeline import DepthPipeline
@@ -200,29 +198,16 @@ class PromptDepthNode(LifecycleNode):
         report_dropped(self, self.health, error, "frame")
 
 
+def _started() -> PromptDepthNode:
+    node = PromptDepthNode()
+    if node.params["autostart"] and node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+        node.trigger_activate()
+    return node
+
+
 def main(args: list[str] | None = None) -> int:
     """Run the node (autostarts configure + activate unless autostart is false)."""
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = PromptDepthNode()
-        autostart = bool(node.params["autostart"])
-        if autostart and node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
-            node.trigger_activate()
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except (PromptDepthError, ParameterException) as error:  # a bad launch-time parameter
-        rclpy.logging.get_logger("prompt_depth_node").fatal(str(error))
-        return 2
-    finally:
-        if node is not None:
-            node.release()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node("prompt_depth_node", _started, args)
 
 
 if __name__ == "__main__":
