@@ -7,6 +7,7 @@ them measure the upsampling alone.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 
 import numpy as np
 from numpy.typing import NDArray
@@ -96,31 +97,10 @@ def densify_prompt(
     return depth[nearest[0], nearest[1]].astype(np.float32), valid
 
 
-class NearestUpsampleEngine:
-    """Baseline: hole-filled prompt resized to the image with nearest neighbour."""
+class _UpsampleBaseline(ABC):
+    """Baseline: the hole-filled prompt resized to the image (``_resize`` per subclass)."""
 
-    name = "nearest"
-    needs_prompt = True
-
-    def infer(
-        self,
-        rgb: NDArray[np.uint8],
-        prompt_m: NDArray[np.float32] | None,
-        camera: CameraModel | None,
-    ) -> DepthResult:
-        """Depth (H, W) float32 metres; raises InputError for unusable inputs."""
-        prompt = check_inputs(rgb, prompt_m)
-        depth, _ = densify_prompt(prompt, rgb.shape[:2])
-        return DepthResult(depth_m=resize_nearest(depth, *rgb.shape[:2]))
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-class BilinearUpsampleEngine:
-    """Baseline: hole-filled prompt resized to the image bilinearly."""
-
-    name = "bilinear"
+    name = ""
     needs_prompt = True
 
     def infer(
@@ -133,7 +113,29 @@ class BilinearUpsampleEngine:
         prompt = check_inputs(rgb, prompt_m)
         depth, _ = densify_prompt(prompt, rgb.shape[:2])
         height, width = rgb.shape[:2]
-        return DepthResult(depth_m=resize_image(depth, height, width, "bilinear"))
+        return DepthResult(depth_m=self._resize(depth, height, width))
 
-    def close(self) -> None:
+    @abstractmethod
+    def _resize(self, depth: NDArray[np.float32], height: int, width: int) -> NDArray[np.float32]:
+        """The prompt-resolution depth resampled to (height, width)."""
+
+    def close(self) -> None:  # noqa: B027 - part of the engine interface, nothing to free
         """Nothing to release."""
+
+
+class NearestUpsampleEngine(_UpsampleBaseline):
+    """Baseline: hole-filled prompt resized to the image with nearest neighbour."""
+
+    name = "nearest"
+
+    def _resize(self, depth: NDArray[np.float32], height: int, width: int) -> NDArray[np.float32]:
+        return resize_nearest(depth, height, width)
+
+
+class BilinearUpsampleEngine(_UpsampleBaseline):
+    """Baseline: hole-filled prompt resized to the image bilinearly."""
+
+    name = "bilinear"
+
+    def _resize(self, depth: NDArray[np.float32], height: int, width: int) -> NDArray[np.float32]:
+        return resize_image(depth, height, width, "bilinear")
