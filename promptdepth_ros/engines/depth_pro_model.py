@@ -9,7 +9,7 @@ turns them into metres exactly like ``DepthProImageProcessor.post_process_depth_
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -40,43 +40,44 @@ def _dinov2(hidden: int, layers: int, heads: int, patch: int, image: int) -> dic
     }
 
 
+# Per size: DINOv2 encoder (hidden, layers, heads, patch, image) and the head's widths.
+_SIZES: dict[str, dict[str, Any]] = {
+    "full": {
+        "encoder": (1024, 24, 16, 16, 384),
+        "fusion_hidden_size": 256,
+        "patch_size": 384,
+        "intermediate_hook_ids": [11, 5],
+        "intermediate_feature_dims": [256, 256],
+        "scaled_images_feature_dims": [1024, 1024, 512],
+    },
+    "reduced": {
+        "encoder": (64, 2, 2, 16, 64),
+        "fusion_hidden_size": 32,
+        "patch_size": 64,
+        "intermediate_hook_ids": [1, 0],
+        "intermediate_feature_dims": [16, 16],
+        "scaled_images_feature_dims": [32, 32, 16],
+    },
+}
+
+
 def depth_pro_config(size: DepthProSize) -> DepthProConfig:
     """``full``: the published apple/DepthPro-hf (1536 px input); ``reduced``: 256 px, tests."""
-    if size == "full":
-        encoder = _dinov2(1024, 24, 16, 16, 384)
-        return DepthProConfig(
-            fusion_hidden_size=256,
-            patch_size=384,
-            intermediate_hook_ids=[11, 5],
-            intermediate_feature_dims=[256, 256],
-            scaled_images_ratios=[0.25, 0.5, 1],
-            scaled_images_overlap_ratios=[0.0, 0.5, 0.25],
-            scaled_images_feature_dims=[1024, 1024, 512],
-            merge_padding_value=3,
-            use_fov_model=True,
-            num_fov_head_layers=2,
-            image_model_config=dict(encoder),
-            patch_model_config=dict(encoder),
-            fov_model_config=dict(encoder),
-        )
-    if size == "reduced":
-        encoder = _dinov2(64, 2, 2, 16, 64)
-        return DepthProConfig(
-            fusion_hidden_size=32,
-            patch_size=64,
-            intermediate_hook_ids=[1, 0],
-            intermediate_feature_dims=[16, 16],
-            scaled_images_ratios=[0.25, 0.5, 1],
-            scaled_images_overlap_ratios=[0.0, 0.5, 0.25],
-            scaled_images_feature_dims=[32, 32, 16],
-            merge_padding_value=3,
-            use_fov_model=True,
-            num_fov_head_layers=2,
-            image_model_config=dict(encoder),
-            patch_model_config=dict(encoder),
-            fov_model_config=dict(encoder),
-        )
-    raise ConfigError(f"Depth Pro size must be 'full' or 'reduced', got {size!r}")
+    if size not in _SIZES:
+        raise ConfigError(f"Depth Pro size must be 'full' or 'reduced', got {size!r}")
+    widths = dict(_SIZES[size])
+    encoder = _dinov2(*widths.pop("encoder"))
+    return DepthProConfig(
+        **widths,
+        scaled_images_ratios=[0.25, 0.5, 1],
+        scaled_images_overlap_ratios=[0.0, 0.5, 0.25],
+        merge_padding_value=3,
+        use_fov_model=True,
+        num_fov_head_layers=2,
+        image_model_config=dict(encoder),
+        patch_model_config=dict(encoder),
+        fov_model_config=dict(encoder),
+    )
 
 
 def depth_pro_input_size(config: DepthProConfig) -> int:
