@@ -1,9 +1,10 @@
-"""Checks shared by the backends: input names, dtypes and shapes."""
+"""Shared by the backends: input checks and the context-manager protocol."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from types import TracebackType
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,3 +30,24 @@ def check_inputs(
                 f"input '{name}' must have shape {tuple(expected)}, got {tuple(array.shape)}; "
                 "re-export the model for this resolution or resize the input"
             )
+
+
+_Backend = TypeVar("_Backend", bound="ClosingBackend")
+
+
+class ClosingBackend:
+    """Mixin: ``with backend:`` calls ``close()`` on exit."""
+
+    def close(self) -> None:
+        """Release the backend's resources (overridden by each backend)."""
+
+    def __enter__(self: _Backend) -> _Backend:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import TracebackType
 
 import numpy as np
 import onnxruntime as ort
 
 from promptdepth_ros.engines.backends import TensorMap
-from promptdepth_ros.engines.backends.common import check_inputs
+from promptdepth_ros.engines.backends.common import ClosingBackend, check_inputs
 from promptdepth_ros.errors import EngineError, EngineMismatch
 
 
@@ -20,7 +19,7 @@ def default_providers() -> list[str]:
     return [p for p in preferred if p in available] or ["CPUExecutionProvider"]
 
 
-class OnnxRuntimeBackend:
+class OnnxRuntimeBackend(ClosingBackend):
     """Named-array inference with an ONNX Runtime session.
 
     Raises EngineError when the file cannot be loaded, EngineMismatch when its inputs are
@@ -66,14 +65,3 @@ class OnnxRuntimeBackend:
     def close(self) -> None:
         """Drop the session."""
         self.session = None  # type: ignore[assignment]
-
-    def __enter__(self) -> OnnxRuntimeBackend:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

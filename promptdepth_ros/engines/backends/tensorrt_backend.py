@@ -9,14 +9,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import ModuleType
 from typing import Any, TypeVar
 
 import numpy as np
 import torch
 
 from promptdepth_ros.engines.backends import TensorMap
-from promptdepth_ros.engines.backends.common import check_inputs
+from promptdepth_ros.engines.backends.common import ClosingBackend, check_inputs
 from promptdepth_ros.engines.backends.tensorrt_plan import (
     EngineCacheKey,
     TensorSpec,
@@ -54,7 +54,7 @@ def gpu_name(device: str = "cuda") -> str:
     return torch.cuda.get_device_name(torch.device(device))
 
 
-class TensorRTBackend:
+class TensorRTBackend(ClosingBackend):
     """Named-array inference with a serialized TensorRT plan.
 
     On load the plan's sidecar must name this GPU and TensorRT version (and match
@@ -150,14 +150,3 @@ class TensorRTBackend:
         self._engine = None
         self._device_buffers.clear()
         self._host_buffers.clear()
-
-    def __enter__(self) -> TensorRTBackend:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Literal
 
 import numpy as np
@@ -11,13 +10,13 @@ import torch
 from torch import nn
 
 from promptdepth_ros.engines.backends import TensorMap
-from promptdepth_ros.engines.backends.common import check_inputs
+from promptdepth_ros.engines.backends.common import ClosingBackend, check_inputs
 from promptdepth_ros.errors import ConfigError, EngineError
 
 Precision = Literal["fp32", "fp16"]
 
 
-class TorchBackend:
+class TorchBackend(ClosingBackend):
     """Named-array inference with a torch module whose forward takes the inputs in order.
 
     Raises ConfigError for fp16 on CPU or an unavailable CUDA device, EngineError when the
@@ -69,14 +68,3 @@ class TorchBackend:
         """Release GPU memory held by the cache allocator."""
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
-
-    def __enter__(self) -> TorchBackend:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
