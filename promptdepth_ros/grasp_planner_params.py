@@ -18,8 +18,8 @@ GRASP_PLANNER_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec(
         "max_rate_hz",
         2.0,
-        "Plan at most this often; clouds in between are skipped and counted (0 = plan every "
-        "cloud the worker can take)",
+        "Plan at most this often; clouds arriving meanwhile replace each other and the newest "
+        "is planned next (0 = plan as fast as the planner runs)",
         low=0.0,
         high=1000.0,
     ),

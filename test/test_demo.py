@@ -37,11 +37,13 @@ def test_demo_replays_through_the_nodes_and_writes_its_outputs(tmp_path: Path) -
     assert (report["frames_in"]["images"], report["frames_in"]["lidar_scans"]) == (45, 15)
     assert 0 < report["frames_out"]["depth"] <= 15
     assert report["frames_out"]["grasp_plans"] > 0
-    assert report["grasps"]["last_plan"] > 0
+    assert 0 < report["grasps"]["plans_with_grasps"] <= report["grasps"]["plans"]
+    assert report["grasps"]["plans"] == report["frames_out"]["grasp_plans"]
+    assert report["grasps"]["newest"] > 0
     assert 0.0 < report["depth_error"]["absrel"] < 0.05
     assert report["node_exit_codes"] == [0, 0]
     grasps = json.loads((out / "grasps.json").read_text())
-    assert len(grasps) == report["grasps"]["last_plan"]
+    assert len(grasps) == report["grasps"]["newest"]
     assert all(g["frame_id"] == "table" for g in grasps)
     for name in ("depth.png", "depth_ground_truth.png", "cloud.ply"):
         assert (out / name).stat().st_size > 1000

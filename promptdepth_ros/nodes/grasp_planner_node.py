@@ -56,7 +56,6 @@ class GraspPlannerNode(Node):
         self._pub_grasps = self.create_publisher(GraspArray, "~/grasps", OUTPUT_QOS)
         self._pub_poses = self.create_publisher(PoseArray, "~/grasp_poses", OUTPUT_QOS)
         self._pub_markers = self.create_publisher(MarkerArray, "~/markers", OUTPUT_QOS)
-        self._last_submit_s = -float("inf")
         self._worker: LatestWorker[PointCloud2] = LatestWorker(
             self._plan, self._on_worker_error, name="grasp-planner"
         )
@@ -80,17 +79,22 @@ class GraspPlannerNode(Node):
 
     def _on_cloud(self, msg: PointCloud2) -> None:
         self.health.count("received.points")
-        now = time.monotonic()
-        rate = float(self.params["max_rate_hz"])
-        if rate > 0.0 and now - self._last_submit_s < 1.0 / rate:
-            self.health.count("skipped_for_rate")
-            return
-        self._last_submit_s = now
         self._worker.submit(msg)
         stats = self._worker.stats
         self.health.set_counts("worker", {"skipped_for_newer": stats.skipped})
 
     def _plan(self, msg: PointCloud2) -> None:
+        start = time.monotonic()
+        try:
+            self._plan_and_publish(msg)
+        finally:
+            # Rate limit: the worker rests, clouds arriving meanwhile replace each other, and
+            # the newest is planned next, so the last cloud of a burst is never left out.
+            rate = float(self.params["max_rate_hz"])
+            if rate > 0.0:
+                time.sleep(max(0.0, 1.0 / rate - (time.monotonic() - start)))
+
+    def _plan_and_publish(self, msg: PointCloud2) -> None:
         frame = str(self.params["planning_frame"])
         T = self._extrinsics.lookup(frame, msg.header.frame_id, Time.from_msg(msg.header.stamp))
         plan = plan_grasps_in_frame(read_xyz(msg), T, self.config)

@@ -56,7 +56,10 @@ def summarise(
         deserialize_message(r.data, GraspArray)
         for r in recorder.messages("/grasp_planner_node/grasps")
     ]
-    last_plan = plans[-1].grasps if plans else []
+    # The newest plan that found grasps (a plan on a noisy cloud can find none).
+    with_grasps = [p for p in plans if p.grasps]
+    newest = with_grasps[-1] if with_grasps else None
+    newest_grasps = newest.grasps if newest is not None else []
     grasps_json = [
         {
             "object_id": g.object_id,
@@ -69,9 +72,9 @@ def summarise(
                 g.pose.orientation.z,
                 g.pose.orientation.w,
             ],
-            "frame_id": plans[-1].header.frame_id,
+            "frame_id": newest.header.frame_id if newest is not None else "",
         }
-        for g in last_plan
+        for g in newest_grasps
     ]
     (args.out / "grasps.json").write_text(json.dumps(grasps_json, indent=2))
     diagnostics = _last_diagnostics(recorder)
@@ -109,8 +112,10 @@ def summarise(
             "delta1": float(np.mean([e.delta1 for e in errors])) if errors else None,
         },
         "grasps": {
-            "last_plan": len(last_plan),
-            "best_score": float(last_plan[0].score) if last_plan else None,
+            "plans": len(plans),
+            "plans_with_grasps": len(with_grasps),
+            "newest": len(newest_grasps),
+            "best_score": float(newest_grasps[0].score) if newest_grasps else None,
         },
         "diagnostics": counters,
         "node_exit_codes": exit_codes,
@@ -147,7 +152,8 @@ def _print(report: dict[str, Any], args: argparse.Namespace) -> None:
             f" RMSE {err['rmse_m'] * 1000:.1f} mm, δ<1.25 {err['delta1']:.3f}"
         )
     print(
-        f"grasps              : {report['grasps']['last_plan']} in the last plan"
+        f"grasps              : {report['grasps']['newest']} in the newest plan that found any "
+        f"({report['grasps']['plans_with_grasps']} of {report['grasps']['plans']} plans did)"
         + (
             f", best score {report['grasps']['best_score']:.3f}"
             if report["grasps"]["best_score"] is not None
