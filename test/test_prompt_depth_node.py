@@ -81,6 +81,17 @@ def _wire(helper):
     return outputs, pubs
 
 
+def _activate(node, pubs) -> None:
+    node.trigger_configure()
+    node.trigger_activate()
+    assert wait_until(lambda: all(p.get_subscription_count() > 0 for p in pubs), 10.0)
+
+
+def _send(pubs, msgs) -> None:
+    for pub, msg in zip(pubs, msgs, strict=True):
+        pub.publish(msg)
+
+
 def _counter(diagnostics: list, key: str) -> int:
     for array in reversed(diagnostics):
         for status in array.status:
@@ -94,11 +105,8 @@ def test_node_publishes_metric_depth_info_and_cloud_for_a_synced_set(plane) -> N
     camera, truth, points = plane
     with ros_session(_node(with_tf=True)) as (_, helper, (node,)):
         outputs, pubs = _wire(helper)
-        node.trigger_configure()
-        node.trigger_activate()
-        assert wait_until(lambda: all(p.get_subscription_count() > 0 for p in pubs), 10.0)
-        for pub, msg in zip(pubs, _inputs(camera, truth, points, sec=100), strict=True):
-            pub.publish(msg)
+        _activate(node, pubs)
+        _send(pubs, _inputs(camera, truth, points, sec=100))
         assert wait_until(lambda: outputs["points"], 30.0)
 
     (depth_msg,) = outputs["depth"]
@@ -129,16 +137,12 @@ def test_bad_encoding_is_counted_and_the_next_good_set_still_comes_out(plane) ->
     camera, truth, points = plane
     with ros_session(_node(with_tf=True)) as (_, helper, (node,)):
         outputs, pubs = _wire(helper)
-        node.trigger_configure()
-        node.trigger_activate()
-        assert wait_until(lambda: all(p.get_subscription_count() > 0 for p in pubs), 10.0)
-        for pub, msg in zip(pubs, _inputs(camera, truth, points, 10, "bayer_rggb8"), strict=True):
-            pub.publish(msg)
+        _activate(node, pubs)
+        _send(pubs, _inputs(camera, truth, points, 10, "bayer_rggb8"))
         assert wait_until(
             lambda: _counter(outputs["diag"], "error.UnsupportedEncoding") == 1, 15.0
         )
-        for pub, msg in zip(pubs, _inputs(camera, truth, points, 11), strict=True):
-            pub.publish(msg)
+        _send(pubs, _inputs(camera, truth, points, 11))
         assert wait_until(lambda: outputs["depth"], 30.0)
     assert [m.header.stamp.sec for m in outputs["depth"]] == [11]
 
@@ -147,11 +151,8 @@ def test_missing_extrinsic_is_reported_not_fatal(plane) -> None:
     camera, truth, points = plane
     with ros_session(_node(with_tf=False)) as (_, helper, (node,)):
         outputs, pubs = _wire(helper)
-        node.trigger_configure()
-        node.trigger_activate()
-        assert wait_until(lambda: all(p.get_subscription_count() > 0 for p in pubs), 10.0)
-        for pub, msg in zip(pubs, _inputs(camera, truth, points, 20), strict=True):
-            pub.publish(msg)
+        _activate(node, pubs)
+        _send(pubs, _inputs(camera, truth, points, 20))
         assert wait_until(lambda: _counter(outputs["diag"], "error.MissingTransform") == 1, 15.0)
         assert _counter(outputs["diag"], "synced_sets") == 1
     assert outputs["depth"] == []
