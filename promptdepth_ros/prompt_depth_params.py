@@ -120,6 +120,16 @@ PROMPT_DEPTH_PARAMS: tuple[ParamSpec, ...] = (
         read_only=True,
     ),
     ParamSpec(
+        "processing.queue_depth",
+        1,
+        "Synchronised sets that may wait for the engine; when full the oldest waiting set is "
+        "dropped (counted as `worker.skipped_for_newer`). 1 = always run the newest set (live "
+        "robots); more absorbs short stalls where no frame may be lost (bag replay)",
+        low=1,
+        high=100,
+        read_only=True,
+    ),
+    ParamSpec(
         "prompt.height",
         192,
         "Prompt rows (the LiDAR is projected at this size)",

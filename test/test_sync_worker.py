@@ -1,8 +1,10 @@
-"""LatestWorker: newest item wins, skips and failures are counted, the worker survives errors."""
+"""LatestWorker: newest items win, skips and failures are counted, the worker survives errors."""
 
 from __future__ import annotations
 
 import threading
+
+import pytest
 
 from promptdepth_ros.sync.worker import LatestWorker
 
@@ -27,6 +29,33 @@ def test_only_the_newest_waiting_item_is_processed():
     stats = worker.stats
     assert (stats.submitted, stats.processed, stats.skipped, stats.failed) == (6, 2, 4, 0)
     assert worker.close(5.0)
+
+
+def test_a_deeper_queue_keeps_the_newest_items_in_order():
+    started, release = threading.Event(), threading.Event()
+    done = []
+
+    def handler(item: int) -> None:
+        started.set()
+        release.wait(5.0)
+        done.append(item)
+
+    worker = LatestWorker(handler, max_pending=3)
+    worker.submit(0)
+    assert started.wait(5.0)
+    for item in range(1, 6):
+        worker.submit(item)
+    release.set()
+    assert worker.wait_idle(5.0)
+    assert done == [0, 3, 4, 5]
+    stats = worker.stats
+    assert (stats.submitted, stats.processed, stats.skipped, stats.failed) == (6, 4, 2, 0)
+    assert worker.close(5.0)
+
+
+def test_a_queue_without_room_is_refused():
+    with pytest.raises(ValueError, match="max_pending"):
+        LatestWorker(lambda item: None, max_pending=0)
 
 
 def test_handler_errors_are_counted_reported_and_survived():

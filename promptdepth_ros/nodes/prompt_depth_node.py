@@ -88,7 +88,12 @@ class PromptDepthNode(LifecycleNode):
         self._pub_points = self.create_lifecycle_publisher(PointCloud2, "~/points", OUTPUT_QOS)
         self._pub_focal = self.create_lifecycle_publisher(Float64, "~/focal_length_px", OUTPUT_QOS)
         self._pub_confidence = self.create_lifecycle_publisher(Image, "~/confidence", OUTPUT_QOS)
-        self._worker = LatestWorker(self._process, self._on_worker_error, name="prompt-depth")
+        self._worker = LatestWorker(
+            self._process,
+            self._on_worker_error,
+            name="prompt-depth",
+            max_pending=int(self.params["processing.queue_depth"]),
+        )
         self._diagnostics = DiagnosticsPublisher(
             self, self.health, float(self.params["diagnostics.period_s"])
         )

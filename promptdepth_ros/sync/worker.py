@@ -1,8 +1,9 @@
-"""A background thread that processes only the newest submitted item (one-slot mailbox)."""
+"""A background thread that processes the newest submitted items (bounded, drop-oldest queue)."""
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -22,10 +23,12 @@ class WorkerStats:
 
 
 class LatestWorker(Generic[T]):
-    """Runs ``handler(item)`` on a daemon thread for the newest submitted item only.
+    """Runs ``handler(item)`` on a daemon thread, in order, for the newest submitted items.
 
-    Submitting while an item waits replaces it (the old one is counted as skipped). Exceptions
-    from the handler are counted, passed to ``on_error`` and the worker keeps running.
+    At most ``max_pending`` items wait; submitting to a full queue drops the oldest waiting item
+    (counted as skipped). ``max_pending=1`` is a one-slot mailbox: a live robot always gets the
+    newest frame; a larger value absorbs short stalls when no frame may be lost (bag replay).
+    Exceptions from the handler are counted, passed to ``on_error`` and the worker keeps running.
     """
 
     def __init__(
@@ -33,12 +36,15 @@ class LatestWorker(Generic[T]):
         handler: Callable[[T], object],
         on_error: Callable[[BaseException], object] | None = None,
         name: str = "latest-worker",
+        max_pending: int = 1,
     ) -> None:
+        if max_pending < 1:
+            raise ValueError(f"max_pending must be >= 1, got {max_pending}")
         self._handler = handler
         self._on_error = on_error
         self._cond = threading.Condition()
-        self._item: T | None = None
-        self._has_item = False
+        self._pending: deque[T] = deque()
+        self._max_pending = max_pending
         self._busy = False
         self._closed = False
         self._submitted = self._processed = self._skipped = self._failed = 0
@@ -61,24 +67,24 @@ class LatestWorker(Generic[T]):
             if self._closed:
                 self._skipped += 1
                 return False
-            if self._has_item:
+            if len(self._pending) >= self._max_pending:
+                self._pending.popleft()
                 self._skipped += 1
-            self._item, self._has_item = item, True
+            self._pending.append(item)
             self._cond.notify_all()
             return True
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until no item is waiting or running; False on timeout."""
         with self._cond:
-            return self._cond.wait_for(lambda: not self._has_item and not self._busy, timeout)
+            return self._cond.wait_for(lambda: not self._pending and not self._busy, timeout)
 
     def close(self, timeout: float | None = None) -> bool:
-        """Stop after the running item; a waiting item is dropped (skipped). True if joined."""
+        """Stop after the running item; waiting items are dropped (skipped). True if joined."""
         with self._cond:
             self._closed = True
-            if self._has_item:
-                self._skipped += 1
-                self._item, self._has_item = None, False
+            self._skipped += len(self._pending)
+            self._pending.clear()
             self._cond.notify_all()
         self._thread.join(timeout)
         return not self._thread.is_alive()
@@ -87,14 +93,14 @@ class LatestWorker(Generic[T]):
         """Thread body: wait for an item, run the handler outside the lock, count the result."""
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._has_item or self._closed)
+                self._cond.wait_for(lambda: bool(self._pending) or self._closed)
                 if self._closed:
                     return
-                item = self._item
-                self._item, self._has_item, self._busy = None, False, True
+                item = self._pending.popleft()
+                self._busy = True
             error: BaseException | None = None
             try:
-                self._handler(item)  # type: ignore[arg-type]
+                self._handler(item)
             except Exception as exc:
                 error = exc
             with self._cond:
