@@ -22,6 +22,17 @@ from promptdepth_ros.sensors.bag import BagRecord, BagWriter, message_class
 LATCHED_TOPICS = frozenset({"/tf_static"})
 
 
+def wait_for_subscription(node: Node, topic: str, node_name: str, timeout_s: float) -> bool:
+    """True once the ROS graph shows a subscription to ``topic`` by the node ``node_name``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        endpoints = node.get_subscriptions_info_by_topic(topic)
+        if any(info.node_name == node_name for info in endpoints):
+            return True
+        time.sleep(0.05)
+    return False
+
+
 class BagPlayer:
     """Publishes the records of a bag on ``node`` (topics whose type is not installed, such
     as tf2_msgs here, are listed in ``unpublishable`` and skipped)."""

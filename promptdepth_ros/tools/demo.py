@@ -36,10 +36,11 @@ from promptdepth_ros.sim.scene_bag import (
 )
 from promptdepth_ros.transforms import matrix_to_quaternion
 
+POINTS_TOPIC = "/prompt_depth_node/points"
 OUTPUT_TOPICS = (
     ("/prompt_depth_node/depth", "sensor_msgs/msg/Image"),
     ("/prompt_depth_node/camera_info", "sensor_msgs/msg/CameraInfo"),
-    ("/prompt_depth_node/points", "sensor_msgs/msg/PointCloud2"),
+    (POINTS_TOPIC, "sensor_msgs/msg/PointCloud2"),
     ("/grasp_planner_node/grasps", "promptdepth_ros/msg/GraspArray"),
     ("/grasp_planner_node/grasp_poses", "geometry_msgs/msg/PoseArray"),
     ("/grasp_planner_node/markers", "visualization_msgs/msg/MarkerArray"),
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
 
-    from promptdepth_ros.nodes.replay import BagPlayer, TopicRecorder
+    from promptdepth_ros.nodes.replay import BagPlayer, TopicRecorder, wait_for_subscription
     from promptdepth_ros.tools.demo_report import summarise
 
     args = parse_args(argv)
@@ -158,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"[demo] error: the nodes did not subscribe within 120 s; see {args.out / 'logs'}"
             )
             return 1
-        time.sleep(1.0)  # let the grasp planner's subscription match too
+        if not wait_for_subscription(node, POINTS_TOPIC, "grasp_planner_node", 60.0):
+            print(f"[demo] error: the grasp planner did not subscribe; see {args.out / 'logs'}")
+            return 1
         published = player.play()
         # Done when no depth or grasps arrived for 3 s (the nodes have drained), or 60 s.
         deadline = time.monotonic() + 60.0
