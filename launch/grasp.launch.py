@@ -5,7 +5,10 @@
 
 Topic wiring and parameter files come from promptdepth_ros.launch_graph, the same
 description the demo uses; `engine`/`backend`/`weights` override config/prompt_depth.yaml.
+With Fast DDS the nodes get config/fastdds_large_data.xml unless a profile file is exported.
 """
+
+import os
 
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.conditions import IfCondition
@@ -13,7 +16,7 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 from launch import LaunchDescription
-from promptdepth_ros.launch_graph import PACKAGE, config_dir, grasp_graph
+from promptdepth_ros.launch_graph import PACKAGE, config_dir, fastdds_environment, grasp_graph
 
 ARGUMENTS = {
     "image": ("/camera/image_raw", "RGB image topic"),
@@ -67,6 +70,7 @@ def _nodes(context, *args, **kwargs):
                 {**node.overrides, "use_sim_time": sim_time},
             ],
             remappings=list(node.remappings),
+            additional_env=fastdds_environment(os.environ),
         )
         for node in (prompt, grasp)
     ]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 PACKAGE = "promptdepth_ros"
+FASTDDS_PROFILE = "fastdds_large_data.xml"
+# Fast DDS 3 (Kilted and newer) reads the first, Fast DDS 2 (Humble, Jazzy) the second.
+FASTDDS_PROFILE_VARIABLES = ("FASTDDS_DEFAULT_PROFILES_FILE", "FASTRTPS_DEFAULT_PROFILES_FILE")
 
 
 @dataclass(frozen=True)
@@ -71,3 +75,17 @@ def ros_arguments(node: GraphNode, name: str | None = None) -> list[str]:
         text = str(value).lower() if isinstance(value, bool) else str(value)
         args += ["-p", f"{key}:={text}"]
     return args
+
+
+def fastdds_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """Variables that give Fast DDS the package's large-message profile (config/).
+
+    Empty when another RMW is selected or the user already set a Fast DDS profile file.
+    """
+    rmw = environ.get("RMW_IMPLEMENTATION", "")
+    if (rmw and not rmw.startswith("rmw_fastrtps")) or any(
+        environ.get(name) for name in FASTDDS_PROFILE_VARIABLES
+    ):
+        return {}
+    profile = str(config_dir() / FASTDDS_PROFILE)
+    return dict.fromkeys(FASTDDS_PROFILE_VARIABLES, profile)
