@@ -51,6 +51,7 @@ def test_launch_file_uses_the_shared_graph_and_declares_its_arguments() -> None:
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     names |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
     assert {"grasp_graph", "generate_launch_description", "DeclareLaunchArgument"} <= names
+    assert "fastdds_environment" in names, "the nodes must get the large-message DDS profile"
     assert (config_dir() / "promptdepth.rviz").is_file()
 
 
