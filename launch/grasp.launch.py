@@ -16,7 +16,13 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 from launch import LaunchDescription
-from promptdepth_ros.launch_graph import PACKAGE, config_dir, fastdds_environment, grasp_graph
+from promptdepth_ros.launch_graph import (
+    PACKAGE,
+    config_dir,
+    fastdds_environment,
+    grasp_graph,
+    shm_free_bytes,
+)
 
 ARGUMENTS = {
     "image": ("/camera/image_raw", "RGB image topic"),
@@ -70,7 +76,7 @@ def _nodes(context, *args, **kwargs):
                 {**node.overrides, "use_sim_time": sim_time},
             ],
             remappings=list(node.remappings),
-            additional_env=fastdds_environment(os.environ),
+            additional_env=fastdds_environment(os.environ, shm_free_bytes()),
         )
         for node in (prompt, grasp)
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,8 @@ PACKAGE = "promptdepth_ros"
 FASTDDS_PROFILE = "fastdds_large_data.xml"
 # Fast DDS 3 (Kilted and newer) reads the first, Fast DDS 2 (Humble, Jazzy) the second.
 FASTDDS_PROFILE_VARIABLES = ("FASTDDS_DEFAULT_PROFILES_FILE", "FASTRTPS_DEFAULT_PROFILES_FILE")
+# Room for the 64 MiB segments of a few processes (camera driver, both nodes, RViz, bag).
+MIN_SHM_FREE_BYTES = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -77,15 +80,26 @@ def ros_arguments(node: GraphNode, name: str | None = None) -> list[str]:
     return args
 
 
-def fastdds_environment(environ: Mapping[str, str]) -> dict[str, str]:
+def fastdds_environment(environ: Mapping[str, str], shm_free_bytes: int) -> dict[str, str]:
     """Variables that give Fast DDS the package's large-message profile (config/).
 
-    Empty when another RMW is selected or the user already set a Fast DDS profile file.
+    Empty when another RMW is selected, the user already set a Fast DDS profile file, or
+    /dev/shm has too little room for the segments (e.g. Docker's 64 MiB default).
     """
     rmw = environ.get("RMW_IMPLEMENTATION", "")
-    if (rmw and not rmw.startswith("rmw_fastrtps")) or any(
-        environ.get(name) for name in FASTDDS_PROFILE_VARIABLES
+    if (
+        (rmw and not rmw.startswith("rmw_fastrtps"))
+        or any(environ.get(name) for name in FASTDDS_PROFILE_VARIABLES)
+        or shm_free_bytes < MIN_SHM_FREE_BYTES
     ):
         return {}
     profile = str(config_dir() / FASTDDS_PROFILE)
     return dict.fromkeys(FASTDDS_PROFILE_VARIABLES, profile)
+
+
+def shm_free_bytes(path: str = "/dev/shm") -> int:
+    """Free bytes of the shared-memory file system (0 where there is none)."""
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return 0

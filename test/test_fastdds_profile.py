@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from promptdepth_ros.launch_graph import FASTDDS_PROFILE_VARIABLES, config_dir, fastdds_environment
+from promptdepth_ros.launch_graph import (
+    FASTDDS_PROFILE_VARIABLES,
+    MIN_SHM_FREE_BYTES,
+    config_dir,
+    fastdds_environment,
+    shm_free_bytes,
+)
 
 SEGMENT_BYTES = 64 * 1024 * 1024
 
@@ -41,11 +47,11 @@ rclpy.shutdown()
 
 
 def test_the_package_profile_is_used_when_none_is_set() -> None:
-    env = fastdds_environment({})
+    env = fastdds_environment({}, MIN_SHM_FREE_BYTES)
     assert set(env) == set(FASTDDS_PROFILE_VARIABLES)
     assert {Path(p) for p in env.values()} == {config_dir() / "fastdds_large_data.xml"}
     assert Path(env["FASTDDS_DEFAULT_PROFILES_FILE"]).is_file()
-    assert fastdds_environment({"RMW_IMPLEMENTATION": "rmw_fastrtps_cpp"}) == env
+    assert fastdds_environment({"RMW_IMPLEMENTATION": "rmw_fastrtps_cpp"}, 2**40) == env
 
 
 @pytest.mark.parametrize(
@@ -57,17 +63,24 @@ def test_the_package_profile_is_used_when_none_is_set() -> None:
     ],
 )
 def test_a_users_profile_or_another_rmw_is_left_alone(environ: dict[str, str]) -> None:
-    assert fastdds_environment(environ) == {}
+    assert fastdds_environment(environ, 2**40) == {}
 
 
-@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="no /dev/shm on this system")
+def test_a_small_dev_shm_keeps_the_fast_dds_defaults() -> None:
+    assert fastdds_environment({}, 64 * 1024 * 1024) == {}
+    assert shm_free_bytes("/no/such/dir") == 0
+
+
+@pytest.mark.skipif(
+    shm_free_bytes() < MIN_SHM_FREE_BYTES, reason="/dev/shm is missing or too small here"
+)
 @pytest.mark.skipif(
     os.environ.get("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp") != "rmw_fastrtps_cpp",
     reason="Fast DDS is not the selected RMW",
 )
 def test_fast_dds_loads_the_profile_and_sends_a_megabyte_through_shared_memory() -> None:
     env = {k: v for k, v in os.environ.items() if k not in FASTDDS_PROFILE_VARIABLES}
-    env.update(fastdds_environment(env))
+    env.update(fastdds_environment(env, shm_free_bytes()))
     run = subprocess.run(
         [sys.executable, "-c", PUBLISH_AND_LIST_SEGMENTS],
         env=env,

@@ -22,7 +22,12 @@ import numpy as np
 
 from promptdepth_ros.cloud.backproject import depth_to_points, points_to_ply
 from promptdepth_ros.eval.visualize import save_depth_png
-from promptdepth_ros.launch_graph import fastdds_environment, grasp_graph, ros_arguments
+from promptdepth_ros.launch_graph import (
+    fastdds_environment,
+    grasp_graph,
+    ros_arguments,
+    shm_free_bytes,
+)
 from promptdepth_ros.sensors.bag import read_bag
 from promptdepth_ros.sensors.image import image_to_depth_m
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
@@ -128,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     # The demo's graph talks to itself only: keep DDS discovery on this machine.
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     # Images and clouds through shared memory, as grasp.launch.py does (the nodes inherit it).
-    os.environ.update(fastdds_environment(os.environ))
+    os.environ.update(fastdds_environment(os.environ, shm_free_bytes()))
     if args.out.exists():
         shutil.rmtree(args.out)
     (args.out / "logs").mkdir(parents=True)
