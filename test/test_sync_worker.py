@@ -6,51 +6,40 @@ import threading
 
 import pytest
 
-from promptdepth_ros.sync.worker import LatestWorker
+from promptdepth_ros.sync.worker import LatestWorker, WorkerStats
+
+
+def _run_burst(max_pending: int) -> tuple[list[int], WorkerStats]:
+    """Items 1-5 arrive while item 0 runs; returns what ran, in order, and the counters."""
+    started, release = threading.Event(), threading.Event()
+    done: list[int] = []
+
+    def handler(item: int) -> None:
+        started.set()
+        release.wait(5.0)
+        done.append(item)
+
+    worker = LatestWorker(handler, max_pending=max_pending)
+    worker.submit(0)
+    assert started.wait(5.0)
+    for item in range(1, 6):
+        worker.submit(item)
+    release.set()
+    assert worker.wait_idle(5.0)
+    assert worker.close(5.0)
+    return done, worker.stats
 
 
 def test_only_the_newest_waiting_item_is_processed():
-    started, release = threading.Event(), threading.Event()
-    done = []
-
-    def handler(item: int) -> None:
-        started.set()
-        release.wait(5.0)
-        done.append(item)
-
-    worker = LatestWorker(handler)
-    worker.submit(0)
-    assert started.wait(5.0)
-    for item in range(1, 6):
-        worker.submit(item)
-    release.set()
-    assert worker.wait_idle(5.0)
+    done, stats = _run_burst(max_pending=1)
     assert done == [0, 5]
-    stats = worker.stats
     assert (stats.submitted, stats.processed, stats.skipped, stats.failed) == (6, 2, 4, 0)
-    assert worker.close(5.0)
 
 
 def test_a_deeper_queue_keeps_the_newest_items_in_order():
-    started, release = threading.Event(), threading.Event()
-    done = []
-
-    def handler(item: int) -> None:
-        started.set()
-        release.wait(5.0)
-        done.append(item)
-
-    worker = LatestWorker(handler, max_pending=3)
-    worker.submit(0)
-    assert started.wait(5.0)
-    for item in range(1, 6):
-        worker.submit(item)
-    release.set()
-    assert worker.wait_idle(5.0)
+    done, stats = _run_burst(max_pending=3)
     assert done == [0, 3, 4, 5]
-    stats = worker.stats
     assert (stats.submitted, stats.processed, stats.skipped, stats.failed) == (6, 4, 2, 0)
-    assert worker.close(5.0)
 
 
 def test_a_queue_without_room_is_refused():
