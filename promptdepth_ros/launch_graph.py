@@ -9,8 +9,10 @@ from pathlib import Path
 
 PACKAGE = "promptdepth_ros"
 FASTDDS_PROFILE = "fastdds_large_data.xml"
-# Fast DDS 3 (Kilted and newer) reads the first, Fast DDS 2 (Humble, Jazzy) the second.
+# Fast DDS 3 (Kilted and newer) reads the first, Fast DDS 2 (Humble, Jazzy) the second; Kilted
+# warns that the second is deprecated, so only the one of the running distribution is set.
 FASTDDS_PROFILE_VARIABLES = ("FASTDDS_DEFAULT_PROFILES_FILE", "FASTRTPS_DEFAULT_PROFILES_FILE")
+FAST_DDS_2_DISTROS = frozenset({"humble", "iron", "jazzy"})
 # Room for the 64 MiB segments of a few processes (camera driver, both nodes, RViz, bag).
 MIN_SHM_FREE_BYTES = 512 * 1024 * 1024
 
@@ -93,8 +95,8 @@ def fastdds_environment(environ: Mapping[str, str], shm_free_bytes: int) -> dict
         or shm_free_bytes < MIN_SHM_FREE_BYTES
     ):
         return {}
-    profile = str(config_dir() / FASTDDS_PROFILE)
-    return dict.fromkeys(FASTDDS_PROFILE_VARIABLES, profile)
+    fast_dds_2 = environ.get("ROS_DISTRO", "") in FAST_DDS_2_DISTROS
+    return {FASTDDS_PROFILE_VARIABLES[fast_dds_2]: str(config_dir() / FASTDDS_PROFILE)}
 
 
 def shm_free_bytes(path: str = "/dev/shm") -> int:

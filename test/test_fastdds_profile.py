@@ -47,11 +47,18 @@ rclpy.shutdown()
 
 
 def test_the_package_profile_is_used_when_none_is_set() -> None:
+    profile = str(config_dir() / "fastdds_large_data.xml")
+    assert Path(profile).is_file()
     env = fastdds_environment({}, MIN_SHM_FREE_BYTES)
-    assert set(env) == set(FASTDDS_PROFILE_VARIABLES)
-    assert {Path(p) for p in env.values()} == {config_dir() / "fastdds_large_data.xml"}
-    assert Path(env["FASTDDS_DEFAULT_PROFILES_FILE"]).is_file()
+    assert env == {"FASTDDS_DEFAULT_PROFILES_FILE": profile}
     assert fastdds_environment({"RMW_IMPLEMENTATION": "rmw_fastrtps_cpp"}, 2**40) == env
+    assert fastdds_environment({"ROS_DISTRO": "kilted"}, 2**40) == env
+
+
+@pytest.mark.parametrize("distro", ["humble", "jazzy"])
+def test_fast_dds_2_distributions_get_their_variable(distro: str) -> None:
+    env = fastdds_environment({"ROS_DISTRO": distro}, 2**40)
+    assert env == {"FASTRTPS_DEFAULT_PROFILES_FILE": str(config_dir() / "fastdds_large_data.xml")}
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     # The demo's graph talks to itself only: keep DDS discovery on this machine.
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     # Images and clouds through shared memory, as grasp.launch.py does (the nodes inherit it).
-    os.environ.update(fastdds_environment(os.environ, shm_free_bytes()))
+    dds_env = fastdds_environment(os.environ, shm_free_bytes())
+    os.environ.update(dds_env)
+    print(f"[demo] Fast DDS profile: {', '.join(dds_env.values()) or 'unchanged'}")
     if args.out.exists():
         shutil.rmtree(args.out)
     (args.out / "logs").mkdir(parents=True)
