@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,15 +22,24 @@ from promptdepth_ros.sensors.bag import BagRecord, BagWriter, message_class
 LATCHED_TOPICS = frozenset({"/tf_static"})
 
 
-def wait_for_subscription(node: Node, topic: str, node_name: str, timeout_s: float) -> bool:
-    """True once the ROS graph shows a subscription to ``topic`` by the node ``node_name``."""
+def _poll(condition: Callable[[], bool], timeout_s: float) -> bool:
+    """True once ``condition()`` holds, checked every 50 ms; False after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        endpoints = node.get_subscriptions_info_by_topic(topic)
-        if any(info.node_name == node_name for info in endpoints):
+        if condition():
             return True
         time.sleep(0.05)
     return False
+
+
+def wait_for_subscription(node: Node, topic: str, node_name: str, timeout_s: float) -> bool:
+    """True once the ROS graph shows a subscription to ``topic`` by the node ``node_name``."""
+    return _poll(
+        lambda: any(
+            info.node_name == node_name for info in node.get_subscriptions_info_by_topic(topic)
+        ),
+        timeout_s,
+    )
 
 
 class BagPlayer:
@@ -58,12 +67,10 @@ class BagPlayer:
 
     def wait_for_subscribers(self, topics: Sequence[str], timeout_s: float) -> bool:
         """True once every topic in ``topics`` has a matched subscriber."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if all(self.publishers[t].get_subscription_count() > 0 for t in topics):  # type: ignore[attr-defined]
-                return True
-            time.sleep(0.05)
-        return False
+        return _poll(
+            lambda: all(self.publishers[t].get_subscription_count() > 0 for t in topics),  # type: ignore[attr-defined]
+            timeout_s,
+        )
 
     def play(self) -> int:
         """Publish every record at its recorded pace; returns the number published."""
