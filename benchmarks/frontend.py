@@ -29,17 +29,21 @@ from numpy.lib import recfunctions
 from sensor_msgs.msg import PointCloud2, PointField
 from std_msgs.msg import Header
 
-from promptdepth_ros.camera import CameraModel
-from promptdepth_ros.cloud.backproject import depth_to_points
+from promptdepth_ros.camera.model import CameraModel
+from promptdepth_ros.camera.projection import depth_to_points
+from promptdepth_ros.geometry.transforms import (
+    make_transform,
+    quaternion_to_matrix,
+    transform_points,
+)
 from promptdepth_ros.prompt.projection import project_points_to_depth
-from promptdepth_ros.sensors.image import message_data
-from promptdepth_ros.sensors.pointcloud import (
+from promptdepth_ros.ros.convert.image import message_data
+from promptdepth_ros.ros.convert.pointcloud import (
     create_xyzrgb_cloud,
     depth_to_xyzrgb_cloud,
     read_xyz,
     xyzrgb_fields,
 )
-from promptdepth_ros.transforms import make_transform, quaternion_to_matrix, transform_points
 
 PROMPT_HW = (192, 256)
 RGB_CAMERA = CameraModel(1920, 1440, 1590.0, 1590.0, 959.5, 719.5, frame_id="camera_optical")

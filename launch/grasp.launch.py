@@ -3,7 +3,7 @@
     ros2 launch promptdepth_ros grasp.launch.py image:=/camera/color/image_raw \
         camera_info:=/camera/color/camera_info lidar:=/livox/lidar planning_frame:=base_link
 
-Topic wiring and parameter files come from promptdepth_ros.launch_graph, the same
+Topic wiring and parameter files come from promptdepth_ros.ros.launch_graph, the same
 description the demo uses; `engine`/`backend`/`weights` override config/prompt_depth.yaml.
 With Fast DDS the nodes get config/fastdds_large_data.xml unless a profile file is exported.
 """
@@ -16,13 +16,12 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
 from launch import LaunchDescription
-from promptdepth_ros.launch_graph import (
-    PACKAGE,
-    config_dir,
+from promptdepth_ros.ros.launch_graph import (
     fastdds_environment,
     grasp_graph,
     shm_free_bytes,
 )
+from promptdepth_ros.ros.share import PACKAGE, share_dir
 
 ARGUMENTS = {
     "image": ("/camera/image_raw", "RGB image topic"),
@@ -72,7 +71,7 @@ def _nodes(context, *args, **kwargs):
             name=node.executable,
             output="screen",
             parameters=[
-                str(config_dir() / node.params_file),
+                str(share_dir("config") / node.params_file),
                 {**node.overrides, "use_sim_time": sim_time},
             ],
             remappings=list(node.remappings),
@@ -94,7 +93,7 @@ def generate_launch_description():
             Node(
                 package="rviz2",
                 executable="rviz2",
-                arguments=["-d", str(config_dir() / "promptdepth.rviz")],
+                arguments=["-d", str(share_dir("config") / "promptdepth.rviz")],
                 condition=IfCondition(LaunchConfiguration("rviz")),
             ),
         ]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from promptdepth_ros.camera import CameraModel
-from promptdepth_ros.cloud.backproject import depth_to_points, pixel_rays, points_to_ply
+from promptdepth_ros.camera.model import CameraModel
+from promptdepth_ros.camera.projection import depth_to_points, pixel_rays
+from promptdepth_ros.cloud.ply import points_to_ply
 from promptdepth_ros.errors import InputError
 from promptdepth_ros.prompt.projection import project_points_to_depth
 

@@ -16,13 +16,12 @@ from rclpy.serialization import deserialize_message
 from ros_helpers import ros_session, wait_until
 from sensor_msgs.msg import Image
 
-from promptdepth_ros.nodes.prompt_depth_node import PromptDepthNode
-from promptdepth_ros.nodes.replay import BagPlayer, TopicRecorder
-from promptdepth_ros.sensors.bag import read_bag
-from promptdepth_ros.sensors.frames import stamp_ns
-from promptdepth_ros.sensors.image import image_to_depth_m
-from promptdepth_ros.sim.scene import default_camera, plane_scene
-from promptdepth_ros.sim.scene_bag import (
+from promptdepth_ros.geometry.transforms import matrix_to_quaternion
+from promptdepth_ros.ros.bag import read_bag
+from promptdepth_ros.ros.convert.frames import stamp_ns
+from promptdepth_ros.ros.convert.image import image_to_depth_m
+from promptdepth_ros.ros.prompt_depth_node import PromptDepthNode
+from promptdepth_ros.ros.scene_bag import (
     CLOUD_TOPIC,
     DEPTH_TOPIC,
     IMAGE_TOPIC,
@@ -30,7 +29,8 @@ from promptdepth_ros.sim.scene_bag import (
     T_CAMERA_LIDAR,
     write_scene_bag,
 )
-from promptdepth_ros.transforms import matrix_to_quaternion
+from promptdepth_ros.sim.scene import default_camera, plane_scene
+from promptdepth_ros.tools.replay import BagPlayer, TopicRecorder
 
 DISTANCE_M = 0.9
 

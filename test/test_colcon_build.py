@@ -71,7 +71,8 @@ def test_colcon_build_installs_messages_nodes_and_launch_files(tmp_path: Path) -
 
     # The installed package (sources + generated messages in one directory) imports on its own.
     probe = (
-        "import promptdepth_ros, promptdepth_ros.msg as m, promptdepth_ros.prompt_depth_params;"
+        "import promptdepth_ros, promptdepth_ros.msg as m;"
+        "import promptdepth_ros.ros.prompt_depth_params;"
         "print(promptdepth_ros.__file__); print(type(m.GraspArray()).__name__)"
     )
     env_run = {

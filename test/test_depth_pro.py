@@ -11,10 +11,14 @@ import torch
 from engine_fixtures import generated_scene
 from transformers import Dinov2Config
 
-from promptdepth_ros.camera import CameraModel
+from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.backends.torch_backend import TorchBackend
-from promptdepth_ros.engines.depth_pro import DEPTH_PRO_INPUTS, DEPTH_PRO_OUTPUTS, DepthProEngine
-from promptdepth_ros.engines.depth_pro_model import (
+from promptdepth_ros.engines.depth_pro.engine import (
+    DEPTH_PRO_INPUTS,
+    DEPTH_PRO_OUTPUTS,
+    DepthProEngine,
+)
+from promptdepth_ros.engines.depth_pro.model import (
     depth_pro_config,
     depth_pro_input_size,
     focal_from_fov,
@@ -22,7 +26,7 @@ from promptdepth_ros.engines.depth_pro_model import (
     metric_depth_from_canonical,
     random_depth_pro,
 )
-from promptdepth_ros.engines.resize import resize_image
+from promptdepth_ros.engines.resampling import resize_image
 from promptdepth_ros.errors import CheckpointError, ConfigError, EngineError, InputError
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from promptdepth_ros.engines import factory
-from promptdepth_ros.engines.factory import EngineSpec, create_engine, resolve_backend
-from promptdepth_ros.engines.promptda import PromptDAEngine
+from promptdepth_ros.engines import registry as factory
+from promptdepth_ros.engines.promptda.engine import PromptDAEngine
+from promptdepth_ros.engines.registry import EngineSpec, create_engine, resolve_backend
 from promptdepth_ros.errors import CheckpointError, ConfigError
 
 

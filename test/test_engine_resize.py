@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from promptdepth_ros.engines.resize import resize_image, resize_weights
+from promptdepth_ros.engines.resampling import resize_image, resize_weights
 from promptdepth_ros.errors import InputError
 
 

@@ -11,10 +11,10 @@ from engine_fixtures import generated_scene, needs_sample, small_arkit_sample
 
 from promptdepth_ros.engines.backends.onnxruntime_backend import OnnxRuntimeBackend
 from promptdepth_ros.engines.backends.torch_backend import TorchBackend
-from promptdepth_ros.engines.depth_pro import DepthProEngine
-from promptdepth_ros.engines.factory import EngineSpec, create_engine
-from promptdepth_ros.engines.promptda import PromptDAEngine
-from promptdepth_ros.engines.promptda_model import random_promptda
+from promptdepth_ros.engines.depth_pro.engine import DepthProEngine
+from promptdepth_ros.engines.promptda.engine import PromptDAEngine
+from promptdepth_ros.engines.promptda.model import random_promptda
+from promptdepth_ros.engines.registry import EngineSpec, create_engine
 from promptdepth_ros.errors import EngineMismatch, InputError
 from promptdepth_ros.tools import export_onnx
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from promptdepth_ros.launch_graph import (
+from promptdepth_ros.ros.launch_graph import (
     FASTDDS_PROFILE_VARIABLES,
     MIN_SHM_FREE_BYTES,
-    config_dir,
     fastdds_environment,
     shm_free_bytes,
 )
+from promptdepth_ros.ros.share import share_dir
 
 SEGMENT_BYTES = 64 * 1024 * 1024
 
@@ -47,7 +47,7 @@ rclpy.shutdown()
 
 
 def test_the_package_profile_is_used_when_none_is_set() -> None:
-    profile = str(config_dir() / "fastdds_large_data.xml")
+    profile = str(share_dir("config") / "fastdds_large_data.xml")
     assert Path(profile).is_file()
     env = fastdds_environment({}, MIN_SHM_FREE_BYTES)
     assert env == {"FASTDDS_DEFAULT_PROFILES_FILE": profile}
@@ -58,7 +58,9 @@ def test_the_package_profile_is_used_when_none_is_set() -> None:
 @pytest.mark.parametrize("distro", ["humble", "jazzy"])
 def test_fast_dds_2_distributions_get_their_variable(distro: str) -> None:
     env = fastdds_environment({"ROS_DISTRO": distro}, 2**40)
-    assert env == {"FASTRTPS_DEFAULT_PROFILES_FILE": str(config_dir() / "fastdds_large_data.xml")}
+    assert env == {
+        "FASTRTPS_DEFAULT_PROFILES_FILE": str(share_dir("config") / "fastdds_large_data.xml")
+    }
 
 
 @pytest.mark.parametrize(

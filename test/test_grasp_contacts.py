@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from promptdepth_ros.eval.grasp_eval import Verdict, evaluate_scene
 from promptdepth_ros.grasp.collision import columns_below, gripper_boxes, inflate_boxes
-from promptdepth_ros.grasp.evaluation import Verdict, evaluate_scene
 from promptdepth_ros.grasp.scene_processing import mirrored_back, process_scene, symmetry_centre
 from promptdepth_ros.grasp.scoring import measure_contacts
 from promptdepth_ros.grasp.types import GraspPlannerConfig, GripperModel

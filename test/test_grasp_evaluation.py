@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from promptdepth_ros.camera import CameraModel
-from promptdepth_ros.grasp.evaluation import Verdict, check_grasp
+from promptdepth_ros.camera.model import CameraModel
+from promptdepth_ros.eval.grasp_eval import Verdict, check_grasp
 from promptdepth_ros.grasp.types import Grasp, GripperModel, ScoreTerms
 from promptdepth_ros.sim.scene import Primitive, PrimitiveKind, TabletopScene, default_camera
 from promptdepth_ros.tools import grasp_eval

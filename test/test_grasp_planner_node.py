@@ -12,13 +12,13 @@ from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
 
-from promptdepth_ros.cloud.backproject import depth_to_points
+from promptdepth_ros.camera.projection import depth_to_points
+from promptdepth_ros.geometry.transforms import matrix_to_quaternion
 from promptdepth_ros.msg import GraspArray
-from promptdepth_ros.nodes.grasp_planner_node import GraspPlannerNode
-from promptdepth_ros.sensors.pointcloud import create_xyzrgb_cloud
+from promptdepth_ros.ros.convert.pointcloud import create_xyzrgb_cloud
+from promptdepth_ros.ros.grasp_planner_node import GraspPlannerNode
 from promptdepth_ros.sim.render import render
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
-from promptdepth_ros.transforms import matrix_to_quaternion
 
 QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 

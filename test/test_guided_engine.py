@@ -18,7 +18,7 @@ from promptdepth_ros.engines.guided import (
     cell_mean_colour,
     median_filter,
 )
-from promptdepth_ros.engines.resize import resize_image
+from promptdepth_ros.engines.resampling import resize_image
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.eval.metrics import depth_metrics
 from promptdepth_ros.sim.lidar import simulate_lidar_depth

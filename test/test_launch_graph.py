@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from promptdepth_ros.launch_graph import config_dir, grasp_graph, ros_arguments
+from promptdepth_ros.ros.launch_graph import grasp_graph, ros_arguments
+from promptdepth_ros.ros.share import share_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH_FILE = ROOT / "launch" / "grasp.launch.py"
@@ -26,7 +27,7 @@ def test_graph_nodes_are_console_scripts_with_parameter_files() -> None:
     scripts = _console_scripts()
     for node in grasp_graph():
         assert scripts[node.executable] == f"{node.module}:main"
-        assert (config_dir() / node.params_file).is_file()
+        assert (share_dir("config") / node.params_file).is_file()
         assert importlib.util.find_spec(node.module) is not None
 
 
@@ -41,7 +42,11 @@ def test_ros_arguments_carry_params_file_remaps_and_overrides() -> None:
         prompt_overrides={"engine.name": "promptda", "input.reliable_qos": True}
     )
     args = ros_arguments(prompt)
-    assert args[:3] == ["--ros-args", "--params-file", str(config_dir() / "prompt_depth.yaml")]
+    assert args[:3] == [
+        "--ros-args",
+        "--params-file",
+        str(share_dir("config") / "prompt_depth.yaml"),
+    ]
     assert "image:=/camera/image_raw" in args
     assert "engine.name:=promptda" in args and "input.reliable_qos:=true" in args
 
@@ -52,7 +57,7 @@ def test_launch_file_uses_the_shared_graph_and_declares_its_arguments() -> None:
     names |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
     assert {"grasp_graph", "generate_launch_description", "DeclareLaunchArgument"} <= names
     assert "fastdds_environment" in names, "the nodes must get the large-message DDS profile"
-    assert (config_dir() / "promptdepth.rviz").is_file()
+    assert (share_dir("config") / "promptdepth.rviz").is_file()
 
 
 @pytest.mark.skipif(

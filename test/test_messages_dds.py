@@ -11,7 +11,7 @@ from std_msgs.msg import Header
 from promptdepth_ros.grasp.types import Grasp, ScoreTerms
 from promptdepth_ros.msg import Grasp as GraspMsg
 from promptdepth_ros.msg import GraspArray
-from promptdepth_ros.sensors.grasp_messages import grasp_array_msg
+from promptdepth_ros.ros.convert.grasps import grasp_array_msg
 
 
 def test_grasp_message_fields_are_the_documented_ones() -> None:

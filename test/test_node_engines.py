@@ -13,9 +13,13 @@ from ros_helpers import ros_session, wait_until
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Float64, Header
 
-from promptdepth_ros.nodes.prompt_depth_node import PromptDepthNode
-from promptdepth_ros.sensors.camera_info import camera_info_msg_from_model
-from promptdepth_ros.sensors.image import depth_to_image_msg, image_to_depth_m, rgb_to_image_msg
+from promptdepth_ros.ros.convert.camera_info import camera_info_msg_from_model
+from promptdepth_ros.ros.convert.image import (
+    depth_to_image_msg,
+    image_to_depth_m,
+    rgb_to_image_msg,
+)
+from promptdepth_ros.ros.prompt_depth_node import PromptDepthNode
 from promptdepth_ros.sim.lidar import simulate_lidar_depth
 from promptdepth_ros.sim.render import render
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene

@@ -9,14 +9,15 @@ import pytest
 import yaml
 
 from promptdepth_ros.errors import ConfigError
-from promptdepth_ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
-from promptdepth_ros.parameters import ParamSpec, transform_from_xyz_quat, validate_all
+from promptdepth_ros.geometry.transforms import parse_xyz_quat
 from promptdepth_ros.prompt.conditioning import FallbackMode
-from promptdepth_ros.prompt_depth_params import (
+from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
+from promptdepth_ros.ros.prompt_depth_params import (
     PROMPT_DEPTH_PARAMS,
     engine_spec_from_params,
     pipeline_config_from_params,
 )
+from promptdepth_ros.settings import ParamSpec, validate_all
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 
@@ -86,12 +87,12 @@ def test_inconsistent_ranges_are_refused_by_the_core_config() -> None:
 
 
 def test_fallback_extrinsic_parses_xyz_and_normalises_the_quaternion() -> None:
-    T = transform_from_xyz_quat("0.1 0.2 0.3  0 0 2 0", "tf.x")  # 180° about z, unnormalised
+    T = parse_xyz_quat("0.1 0.2 0.3  0 0 2 0", "tf.x")  # 180° about z, unnormalised
     assert T is not None
     np.testing.assert_allclose(T[:3, 3], [0.1, 0.2, 0.3])
     np.testing.assert_allclose(T[:3, :3], np.diag([-1.0, -1.0, 1.0]), atol=1e-12)
-    assert transform_from_xyz_quat("  ", "tf.x") is None
+    assert parse_xyz_quat("  ", "tf.x") is None
     with pytest.raises(ConfigError, match=r"tf\.x.*x y z qx qy qz qw"):
-        transform_from_xyz_quat("1 2 3", "tf.x")
+        parse_xyz_quat("1 2 3", "tf.x")
     with pytest.raises(ConfigError, match="zero or non-finite quaternion"):
-        transform_from_xyz_quat("0 0 0 0 0 0 0", "tf.x")
+        parse_xyz_quat("0 0 0 0 0 0 0", "tf.x")

@@ -13,11 +13,11 @@ import pytest
     ("module", "argument", "expected"),
     [
         (
-            "promptdepth_ros.nodes.grasp_planner_node",
+            "promptdepth_ros.ros.grasp_planner_node",
             "grasp.max_opening_m:=5.0",
             "grasp.max_opening_m",
         ),
-        ("promptdepth_ros.nodes.prompt_depth_node", "prompt.fallback:=bogus", "prompt.fallback"),
+        ("promptdepth_ros.ros.prompt_depth_node", "prompt.fallback:=bogus", "prompt.fallback"),
     ],
 )
 def test_bad_launch_parameter_is_named_and_the_process_exits_2(
@@ -40,7 +40,7 @@ def test_inconsistent_parameters_fail_configure_and_the_node_stays_up_to_be_fixe
         [
             sys.executable,
             "-m",
-            "promptdepth_ros.nodes.prompt_depth_node",
+            "promptdepth_ros.ros.prompt_depth_node",
             "--ros-args",
             "-p",
             "prompt.max_range_m:=0.05",

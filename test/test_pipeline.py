@@ -7,18 +7,23 @@ import pytest
 
 from promptdepth_ros.engines.guided import GuidedEngine
 from promptdepth_ros.errors import ConfigError, InputError
-from promptdepth_ros.pipeline import DepthPipeline, FrameInput, PipelineConfig, mask_unsupported
+from promptdepth_ros.geometry.transforms import invert_transform
+from promptdepth_ros.pipeline.depth import (
+    DepthPipeline,
+    FrameInput,
+    PipelineConfig,
+    mask_unsupported,
+)
 from promptdepth_ros.prompt.conditioning import (
     FallbackMode,
     PromptConditioningConfig,
     PromptDecision,
 )
 from promptdepth_ros.prompt.sources import DepthImagePrompt, LidarPrompt
+from promptdepth_ros.ros.scene_bag import T_CAMERA_LIDAR
 from promptdepth_ros.sim.lidar import simulate_lidar_depth, simulate_lidar_points
 from promptdepth_ros.sim.render import render
 from promptdepth_ros.sim.scene import default_camera, plane_scene
-from promptdepth_ros.sim.scene_bag import T_CAMERA_LIDAR
-from promptdepth_ros.transforms import invert_transform
 
 
 @pytest.fixture(scope="module")

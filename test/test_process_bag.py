@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from promptdepth_ros.pipeline import DepthPipeline
-from promptdepth_ros.sensors.bag import bag_message_counts, read_bag
-from promptdepth_ros.sensors.frames import stamp_ns
-from promptdepth_ros.sensors.image import image_to_depth_m
+from promptdepth_ros.pipeline.depth import DepthPipeline
+from promptdepth_ros.ros.bag import bag_message_counts, read_bag
+from promptdepth_ros.ros.convert.frames import stamp_ns
+from promptdepth_ros.ros.convert.image import image_to_depth_m
+from promptdepth_ros.ros.scene_bag import write_scene_bag
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
-from promptdepth_ros.sim.scene_bag import write_scene_bag
 from promptdepth_ros.tools import process_bag
 
 
@@ -80,7 +80,7 @@ def test_interrupt_closes_a_valid_bag_and_says_what_was_skipped(
 def test_bad_messages_are_skipped_with_their_reason(
     scene_bag, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from promptdepth_ros.sensors import frames
+    from promptdepth_ros.ros.convert import frames
 
     original = frames.image_to_rgb
     calls = {"n": 0}

@@ -12,15 +12,15 @@ from ros_helpers import ros_session, wait_until
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Header
 
-from promptdepth_ros.nodes.prompt_depth_node import PromptDepthNode
-from promptdepth_ros.sensors.camera_info import camera_info_msg_from_model
-from promptdepth_ros.sensors.image import image_to_depth_m, rgb_to_image_msg
-from promptdepth_ros.sensors.pointcloud import create_xyz_cloud
+from promptdepth_ros.geometry.transforms import invert_transform, matrix_to_quaternion
+from promptdepth_ros.ros.convert.camera_info import camera_info_msg_from_model
+from promptdepth_ros.ros.convert.image import image_to_depth_m, rgb_to_image_msg
+from promptdepth_ros.ros.convert.pointcloud import create_xyz_cloud
+from promptdepth_ros.ros.prompt_depth_node import PromptDepthNode
+from promptdepth_ros.ros.scene_bag import LIDAR_FRAME, T_CAMERA_LIDAR
 from promptdepth_ros.sim.lidar import simulate_lidar_points
 from promptdepth_ros.sim.render import render
 from promptdepth_ros.sim.scene import default_camera, plane_scene
-from promptdepth_ros.sim.scene_bag import LIDAR_FRAME, T_CAMERA_LIDAR
-from promptdepth_ros.transforms import invert_transform, matrix_to_quaternion
 
 QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 DISTANCE_M = 0.8

@@ -9,13 +9,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from promptdepth_ros.camera import CameraModel
+from promptdepth_ros.camera.distortion import distort_normalized, undistort_normalized
+from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.errors import InputError
-from promptdepth_ros.prompt.projection import (
-    distort_normalized,
-    project_points_to_depth,
-    undistort_normalized,
-)
+from promptdepth_ros.prompt.projection import project_points_to_depth
 
 MIN_DEPTH = 1e-3
 

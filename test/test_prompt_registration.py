@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from promptdepth_ros.camera import CameraModel
+from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.errors import InputError
 from promptdepth_ros.prompt.registration import register_depth_to_camera, resample_depth
 

@@ -11,14 +11,18 @@ from engine_fixtures import FIXTURE_DIR, arkit_sample, needs_fixture, needs_samp
 
 from promptdepth_ros.engines.backends import TensorMap
 from promptdepth_ros.engines.backends.torch_backend import TorchBackend
-from promptdepth_ros.engines.promptda import PROMPTDA_INPUTS, PROMPTDA_OUTPUTS, PromptDAEngine
-from promptdepth_ros.engines.promptda_checkpoint import (
+from promptdepth_ros.engines.promptda.checkpoint import (
     convert_promptda_state_dict,
     load_promptda_checkpoint,
     read_lightning_state_dict,
 )
-from promptdepth_ros.engines.promptda_model import random_promptda
-from promptdepth_ros.engines.resize import resize_image
+from promptdepth_ros.engines.promptda.engine import (
+    PROMPTDA_INPUTS,
+    PROMPTDA_OUTPUTS,
+    PromptDAEngine,
+)
+from promptdepth_ros.engines.promptda.model import random_promptda
+from promptdepth_ros.engines.resampling import resize_image
 from promptdepth_ros.errors import CheckpointError
 
 

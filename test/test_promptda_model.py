@@ -9,13 +9,13 @@ import pytest
 import torch
 from transformers import Dinov2Config
 
-from promptdepth_ros.engines.factory import EngineSpec, create_engine
-from promptdepth_ros.engines.promptda import PromptDAEngine
-from promptdepth_ros.engines.promptda_model import (
+from promptdepth_ros.engines.promptda.engine import PromptDAEngine
+from promptdepth_ros.engines.promptda.model import (
     load_promptda_hf_dir,
     promptda_config,
     random_promptda,
 )
+from promptdepth_ros.engines.registry import EngineSpec, create_engine
 from promptdepth_ros.errors import CheckpointError, ConfigError
 
 

@@ -8,9 +8,13 @@ from engine_fixtures import generated_scene, needs_sample, small_arkit_sample
 
 from promptdepth_ros.engines.backends.torch_backend import TorchBackend
 from promptdepth_ros.engines.base import DepthEngine
-from promptdepth_ros.engines.promptda import PROMPTDA_INPUTS, PROMPTDA_OUTPUTS, PromptDAEngine
-from promptdepth_ros.engines.promptda_model import random_promptda
-from promptdepth_ros.engines.promptda_pipeline import (
+from promptdepth_ros.engines.promptda.engine import (
+    PROMPTDA_INPUTS,
+    PROMPTDA_OUTPUTS,
+    PromptDAEngine,
+)
+from promptdepth_ros.engines.promptda.model import random_promptda
+from promptdepth_ros.engines.promptda.preprocessing import (
     PromptDAPipelineConfig,
     network_input_size,
     prepare_image,

@@ -6,7 +6,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from ros_helpers import ros_session, wait_until
 from sensor_msgs.msg import Image
 
-from promptdepth_ros.nodes.qos import input_qos, subscription_events
+from promptdepth_ros.ros.qos import input_qos, subscription_events
 
 
 class _RecordingNode:

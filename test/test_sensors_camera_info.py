@@ -9,9 +9,12 @@ import pytest
 from sensor_msgs.msg import CameraInfo
 from std_msgs.msg import Header
 
-from promptdepth_ros.camera import CameraModel
+from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.errors import InputError, UnsupportedEncoding
-from promptdepth_ros.sensors.camera_info import camera_info_msg_from_model, camera_model_from_msg
+from promptdepth_ros.ros.convert.camera_info import (
+    camera_info_msg_from_model,
+    camera_model_from_msg,
+)
 
 
 def make_info(**kwargs) -> CameraInfo:

@@ -10,7 +10,7 @@ import pytest
 from std_msgs.msg import Header
 
 from promptdepth_ros.errors import InputError, UnsupportedEncoding
-from promptdepth_ros.sensors.image import (
+from promptdepth_ros.ros.convert.image import (
     depth_to_image_msg,
     image_to_depth_m,
     image_to_rgb,

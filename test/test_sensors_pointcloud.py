@@ -12,10 +12,14 @@ from hypothesis import strategies as st
 from sensor_msgs.msg import PointField
 from std_msgs.msg import Header
 
-from promptdepth_ros.camera import CameraModel
-from promptdepth_ros.cloud.backproject import depth_to_points
+from promptdepth_ros.camera.model import CameraModel
+from promptdepth_ros.camera.projection import depth_to_points
 from promptdepth_ros.errors import InputError, UnsupportedEncoding
-from promptdepth_ros.sensors.pointcloud import create_xyzrgb_cloud, depth_to_xyzrgb_cloud, read_xyz
+from promptdepth_ros.ros.convert.pointcloud import (
+    create_xyzrgb_cloud,
+    depth_to_xyzrgb_cloud,
+    read_xyz,
+)
 
 FLOAT = st.one_of(
     st.floats(-1e6, 1e6, width=32),

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from promptdepth_ros.engines.backends import TensorMap
-from promptdepth_ros.engines.backends.tensorrt_plan import (
+from promptdepth_ros.engines.backends.tensorrt.plan import (
     EngineCacheKey,
     TensorSpec,
     check_io_plan,
@@ -29,8 +29,8 @@ from promptdepth_ros.engines.backends.tensorrt_plan import (
 )
 from promptdepth_ros.engines.backends.torch_backend import TorchBackend
 from promptdepth_ros.engines.backends.validation import validate_against_onnx
-from promptdepth_ros.engines.onnx_export import export_network
 from promptdepth_ros.errors import ConfigError, EngineError, EngineMismatch
+from promptdepth_ros.tools.onnx_export import export_network
 
 KEY = EngineCacheKey(
     gpu_name="NVIDIA H100",
@@ -195,7 +195,7 @@ def test_validation_refuses_an_engine_with_other_inputs(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None, reason="tensorrt present")
 def test_tensorrt_backend_without_tensorrt_says_how_to_get_it(tmp_path: Path) -> None:
-    from promptdepth_ros.engines.backends.tensorrt_backend import TensorRTBackend
+    from promptdepth_ros.engines.backends.tensorrt.runtime import TensorRTBackend
 
     with pytest.raises(EngineError, match="tensorrt not importable"):
         TensorRTBackend(tmp_path / "m.plan")

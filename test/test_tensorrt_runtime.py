@@ -11,10 +11,10 @@ import torch
 from torch import nn
 
 from promptdepth_ros.engines.backends.onnxruntime_backend import OnnxRuntimeBackend
-from promptdepth_ros.engines.backends.tensorrt_plan import reference_inputs, sidecar_path
-from promptdepth_ros.engines.onnx_export import export_network
+from promptdepth_ros.engines.backends.tensorrt.plan import reference_inputs, sidecar_path
 from promptdepth_ros.errors import EngineMismatch
 from promptdepth_ros.tools import build_engine
+from promptdepth_ros.tools.onnx_export import export_network
 
 pytestmark = [
     pytest.mark.skipif(
@@ -42,7 +42,7 @@ def onnx_path(tmp_path: Path) -> Path:
 
 
 def test_built_plan_matches_onnxruntime_and_is_reused(onnx_path: Path) -> None:
-    from promptdepth_ros.engines.backends.tensorrt_backend import TensorRTBackend
+    from promptdepth_ros.engines.backends.tensorrt.runtime import TensorRTBackend
 
     plan = onnx_path.with_suffix(".plan")
     assert build_engine.main([str(onnx_path), "--output", str(plan), "--precision", "fp32"]) == 0
@@ -57,7 +57,7 @@ def test_built_plan_matches_onnxruntime_and_is_reused(onnx_path: Path) -> None:
 
 
 def test_plan_from_another_onnx_is_rebuilt_and_foreign_sidecar_rejected(onnx_path: Path) -> None:
-    from promptdepth_ros.engines.backends.tensorrt_backend import TensorRTBackend
+    from promptdepth_ros.engines.backends.tensorrt.runtime import TensorRTBackend
 
     plan = onnx_path.with_suffix(".plan")
     assert build_engine.main([str(onnx_path), "--output", str(plan)]) == 0

@@ -12,11 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from promptdepth_ros.errors import InputError, MissingTransform
-from promptdepth_ros.transforms import (
-    StaticTransformBuffer,
+from promptdepth_ros.geometry.transform_tree import StaticTransformBuffer, transform_from_msg
+from promptdepth_ros.geometry.transforms import (
     matrix_to_quaternion,
     quaternion_to_matrix,
-    transform_from_msg,
     transform_points,
 )
 

@@ -13,9 +13,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from promptdepth_ros.camera import CameraModel
+from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.base import DepthResult
-from promptdepth_ros.engines.resize import resize_image, resize_nearest
+from promptdepth_ros.engines.resampling import resize_image, resize_nearest
 from promptdepth_ros.errors import InputError
 
 MIN_PROMPT_DENSITY = 0.3

@@ -18,10 +18,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from promptdepth_ros.camera import CameraModel
+from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.base import DepthResult
 from promptdepth_ros.engines.baselines import check_inputs, densify_prompt
-from promptdepth_ros.engines.resize import resize_image, resize_nearest, source_coords
+from promptdepth_ros.engines.resampling import resize_image, resize_nearest, source_coords
 from promptdepth_ros.errors import ConfigError
 
 _FALLBACK_WEIGHT = 1e-6

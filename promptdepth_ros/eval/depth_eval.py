@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from promptdepth_ros.camera import CameraModel
+from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.base import DepthEngine
 from promptdepth_ros.errors import ConfigError
 from promptdepth_ros.eval.metrics import DepthMetrics, depth_metrics

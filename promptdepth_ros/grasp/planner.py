@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from promptdepth_ros.geometry.transforms import transform_points
 from promptdepth_ros.grasp.candidates import (
     APPROACH_ANGLES_RAD,
     antipodal_pairs,
@@ -207,4 +208,19 @@ def _to_grasp(scored: _Scored, i: int, label: int, config: GraspPlannerConfig) -
         score_terms=ScoreTerms(*(float(t) for t in terms)),
         pre_grasp_distance_m=config.gripper.approach_distance_m,
         contact_depth_m=float(scored.depths[i]),
+    )
+
+
+def plan_grasps_in_frame(
+    points: NDArray[np.float32],
+    T_planning_sensor: NDArray[np.float64],
+    config: GraspPlannerConfig,
+) -> GraspPlan:
+    """Grasps in the (z-up) planning frame from points (..., 3) in the sensor frame (NaN ok).
+
+    The sensor origin seen from the planning frame orients the surface normals.
+    """
+    xyz = transform_points(T_planning_sensor, np.asarray(points, np.float64).reshape(-1, 3))
+    return plan_grasps(
+        xyz.astype(np.float32), config, camera_position_m=T_planning_sensor[:3, 3].copy()
     )

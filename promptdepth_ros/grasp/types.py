@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from promptdepth_ros.errors import ConfigError
-from promptdepth_ros.transforms import matrix_to_quaternion
+from promptdepth_ros.geometry.transforms import matrix_to_quaternion
 
 
 def _require(name: str, value: float, low: float, high: float = np.inf) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from promptdepth_ros.camera import CameraModel
-from promptdepth_ros.cloud.backproject import depth_to_points
+from promptdepth_ros.camera.model import CameraModel
+from promptdepth_ros.camera.projection import depth_to_points
 from promptdepth_ros.errors import InputError
+from promptdepth_ros.geometry.transforms import transform_points
 from promptdepth_ros.prompt.projection import project_points_to_depth
-from promptdepth_ros.transforms import transform_points
 
 
 def register_depth_to_camera(

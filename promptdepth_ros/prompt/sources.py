@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from promptdepth_ros.camera import CameraModel
+from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.errors import InputError
+from promptdepth_ros.geometry.transforms import transform_points
 from promptdepth_ros.prompt.projection import project_points_to_depth
 from promptdepth_ros.prompt.registration import register_depth_to_camera, resample_depth
-from promptdepth_ros.transforms import transform_points
 
 
 @dataclass(frozen=True)

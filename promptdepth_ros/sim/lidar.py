@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from promptdepth_ros.camera import CameraModel
+from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.errors import ConfigError, InputError
 
 _MAX_NAN_FRACTION = 0.5

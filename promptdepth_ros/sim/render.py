@@ -8,7 +8,7 @@ import numpy as np
 import open3d as o3d
 from numpy.typing import NDArray
 
-from promptdepth_ros.camera import CameraModel
+from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.errors import InputError
 from promptdepth_ros.sim.scene import TabletopScene
 

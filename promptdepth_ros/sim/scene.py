@@ -13,7 +13,7 @@ import numpy as np
 import open3d as o3d
 from numpy.typing import NDArray
 
-from promptdepth_ros.camera import CameraModel
+from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.errors import ConfigError, InputError
 
 TABLE_ID = -1

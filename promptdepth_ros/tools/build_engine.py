@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from promptdepth_ros.engines.backends.tensorrt_plan import BUILD_PRECISIONS
+from promptdepth_ros.engines.backends.tensorrt.plan import BUILD_PRECISIONS
 from promptdepth_ros.errors import PromptDepthError
 
 
@@ -36,8 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     plan = args.output or args.onnx.with_suffix(f".{args.precision}.plan")
     try:
-        from promptdepth_ros.engines.backends.tensorrt_build import build_plan, engine_cache_key
-        from promptdepth_ros.engines.backends.tensorrt_plan import plan_is_current
+        from promptdepth_ros.engines.backends.tensorrt.build import build_plan, engine_cache_key
+        from promptdepth_ros.engines.backends.tensorrt.plan import plan_is_current
 
         key = engine_cache_key(args.onnx, args.precision, args.device)
         if plan_is_current(plan, key) and not args.force:

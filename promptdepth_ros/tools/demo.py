@@ -20,18 +20,19 @@ from pathlib import Path
 
 import numpy as np
 
-from promptdepth_ros.cloud.backproject import depth_to_points, points_to_ply
+from promptdepth_ros.camera.projection import depth_to_points
+from promptdepth_ros.cloud.ply import points_to_ply
 from promptdepth_ros.eval.visualize import save_depth_png
-from promptdepth_ros.launch_graph import (
+from promptdepth_ros.geometry.transforms import matrix_to_quaternion
+from promptdepth_ros.ros.bag import read_bag
+from promptdepth_ros.ros.convert.image import image_to_depth_m
+from promptdepth_ros.ros.launch_graph import (
     fastdds_environment,
     grasp_graph,
     ros_arguments,
     shm_free_bytes,
 )
-from promptdepth_ros.sensors.bag import read_bag
-from promptdepth_ros.sensors.image import image_to_depth_m
-from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
-from promptdepth_ros.sim.scene_bag import (
+from promptdepth_ros.ros.scene_bag import (
     CLOUD_TOPIC,
     IMAGE_TOPIC,
     INFO_TOPIC,
@@ -39,7 +40,7 @@ from promptdepth_ros.sim.scene_bag import (
     WORLD_FRAME,
     write_scene_bag,
 )
-from promptdepth_ros.transforms import matrix_to_quaternion
+from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
 
 POINTS_TOPIC = "/prompt_depth_node/points"
 OUTPUT_TOPICS = (
@@ -126,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
 
-    from promptdepth_ros.nodes.replay import BagPlayer, TopicRecorder, wait_for_subscription
     from promptdepth_ros.tools.demo_report import summarise
+    from promptdepth_ros.tools.replay import BagPlayer, TopicRecorder, wait_for_subscription
 
     args = parse_args(argv)
     # The demo's graph talks to itself only: keep DDS discovery on this machine.

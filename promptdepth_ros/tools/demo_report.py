@@ -12,10 +12,10 @@ from sensor_msgs.msg import Image
 
 from promptdepth_ros.eval.metrics import depth_metrics
 from promptdepth_ros.msg import GraspArray
-from promptdepth_ros.nodes.replay import BagPlayer, TopicRecorder
-from promptdepth_ros.sensors.frames import stamp_ns
-from promptdepth_ros.sensors.image import image_to_depth_m
-from promptdepth_ros.sim.scene_bag import IMAGE_TOPIC, TRANSPORT_LATENCY_NS, SceneBag
+from promptdepth_ros.ros.convert.frames import stamp_ns
+from promptdepth_ros.ros.convert.image import image_to_depth_m
+from promptdepth_ros.ros.scene_bag import IMAGE_TOPIC, TRANSPORT_LATENCY_NS, SceneBag
+from promptdepth_ros.tools.replay import BagPlayer, TopicRecorder
 
 
 def _last_diagnostics(recorder: TopicRecorder) -> dict[str, dict[str, str]]:

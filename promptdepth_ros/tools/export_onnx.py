@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from promptdepth_ros.engines.factory import EngineSpec
+from promptdepth_ros.engines.registry import EngineSpec
 from promptdepth_ros.errors import ConfigError, PromptDepthError
 
 PATCH = 14
@@ -59,8 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Export the model; returns the exit status."""
     args = parse_args(argv)
     try:
-        from promptdepth_ros.engines.learned_factory import build_network, weights_tag
-        from promptdepth_ros.engines.onnx_export import export_network
+        from promptdepth_ros.engines.learned import build_network, weights_tag
+        from promptdepth_ros.tools.onnx_export import export_network
 
         spec = EngineSpec(
             engine=args.engine,

@@ -2,7 +2,7 @@
 
 Each scene is rendered, a depth source turns the frame into a depth image, the planner runs on
 the world-frame cloud and each object's best grasps are checked against the true primitives
-(:mod:`promptdepth_ros.grasp.evaluation`). ``--json`` prints one JSON line last.
+(:mod:`promptdepth_ros.eval.grasp_eval`). ``--json`` prints one JSON line last.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from promptdepth_ros.grasp.evaluation import ObjectOutcome, evaluate_scene, summarize
+from promptdepth_ros.eval.grasp_eval import ObjectOutcome, evaluate_scene, summarize
 from promptdepth_ros.grasp.types import GraspPlannerConfig
 from promptdepth_ros.sim.render import RenderedFrame, render
 from promptdepth_ros.sim.scene import TabletopScene, default_camera, generate_tabletop_scene

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from promptdepth_ros.errors import PromptDepthError
+from promptdepth_ros.ros.scene_bag import write_scene_bag
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene, plane_scene
-from promptdepth_ros.sim.scene_bag import write_scene_bag
 
 
 def main(argv: list[str] | None = None) -> int:

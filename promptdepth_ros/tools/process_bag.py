@@ -19,31 +19,28 @@ import numpy as np
 import yaml
 from std_msgs.msg import Header
 
-from promptdepth_ros.cloud.backproject import depth_to_points
-from promptdepth_ros.engines.factory import create_engine
+from promptdepth_ros.camera.projection import depth_to_points
+from promptdepth_ros.engines.registry import create_engine
 from promptdepth_ros.errors import MissingTransform, PromptDepthError
-from promptdepth_ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
-from promptdepth_ros.parameters import validate_all
-from promptdepth_ros.pipeline import DepthPipeline, plan_grasps_in_frame
-from promptdepth_ros.prompt_depth_params import (
-    PROMPT_DEPTH_PARAMS,
-    engine_spec_from_params,
-    pipeline_config_from_params,
-)
-from promptdepth_ros.sensors.bag import TF_MESSAGE, BagWriter, bag_message_counts, read_bag
-from promptdepth_ros.sensors.frames import (
+from promptdepth_ros.geometry.transform_tree import StaticTransformBuffer
+from promptdepth_ros.grasp.planner import plan_grasps_in_frame
+from promptdepth_ros.pipeline.depth import DepthPipeline
+from promptdepth_ros.ros.bag import TF_MESSAGE, BagWriter, bag_message_counts, read_bag
+from promptdepth_ros.ros.convert.frames import (
     frame_from_messages,
     input_topics,
     output_messages,
     stamp_ns,
 )
-from promptdepth_ros.sensors.grasp_messages import (
-    grasp_array_msg,
-    marker_array_msg,
-    pose_array_msg,
+from promptdepth_ros.ros.convert.grasps import grasp_array_msg, marker_array_msg, pose_array_msg
+from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
+from promptdepth_ros.ros.prompt_depth_params import (
+    PROMPT_DEPTH_PARAMS,
+    engine_spec_from_params,
+    pipeline_config_from_params,
 )
+from promptdepth_ros.settings import validate_all
 from promptdepth_ros.sync.approximate import ApproximateTimeSync
-from promptdepth_ros.transforms import StaticTransformBuffer
 
 OUT_TOPICS = {
     "depth": ("/prompt_depth_node/depth", "sensor_msgs/msg/Image"),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from promptdepth_ros.engines.backends import InferenceBackend
 from promptdepth_ros.engines.backends.onnxruntime_backend import OnnxRuntimeBackend
-from promptdepth_ros.engines.backends.tensorrt_plan import (
+from promptdepth_ros.engines.backends.tensorrt.plan import (
     BuildPrecision,
     check_outputs_match,
     reference_inputs,

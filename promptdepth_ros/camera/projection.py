@@ -1,0 +1,51 @@
+"""Unprojection: the ray through every pixel, and a depth image back to 3-D points."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+from promptdepth_ros.camera.distortion import undistort_normalized
+from promptdepth_ros.camera.model import CameraModel
+from promptdepth_ros.errors import InputError
+
+
+@lru_cache(maxsize=8)
+def pixel_rays(camera: CameraModel) -> NDArray[np.float32]:
+    """(2, H, W) float32 read-only undistorted (x/z, y/z) of the ray through every pixel centre.
+
+    Cached per camera model, so per-frame back-projection is one multiply per axis.
+    """
+    cols = (np.arange(camera.width, dtype=np.float64) - camera.cx) / camera.fx
+    rows = (np.arange(camera.height, dtype=np.float64) - camera.cy) / camera.fy
+    xd, yd = np.meshgrid(cols, rows)
+    rays = np.stack(undistort_normalized(xd, yd, camera)).astype(np.float32)
+    rays.setflags(write=False)
+    return rays
+
+
+def depth_to_points(
+    depth_m: NDArray[np.floating], camera: CameraModel, out: NDArray[np.float32] | None = None
+) -> NDArray[np.float32]:
+    """(H, W) depth in metres -> (H, W, 3) float32 optical-frame points, NaN where depth is NaN.
+
+    ``out``: optional (H, W, 3) float32 array (a strided view is fine) to write the points into.
+    Raises InputError when the depth size is not the camera's or ``out`` does not fit.
+    """
+    depth = np.asarray(depth_m)
+    if depth.shape != (camera.height, camera.width):
+        raise InputError(
+            f"depth is {depth.shape} but the camera model is {camera.height}x{camera.width}; "
+            "scale the camera with CameraModel.scaled to the depth resolution"
+        )
+    if out is None:
+        out = np.empty((*depth.shape, 3), dtype=np.float32)
+    elif out.shape != (*depth.shape, 3) or out.dtype != np.float32:
+        raise InputError(f"out must be {(*depth.shape, 3)} float32, got {out.shape} {out.dtype}")
+    rays = pixel_rays(camera)
+    np.multiply(rays[0], depth, out=out[..., 0], casting="same_kind")
+    np.multiply(rays[1], depth, out=out[..., 1], casting="same_kind")
+    out[..., 2] = depth
+    return out

@@ -1,0 +1,88 @@
+"""The PromptDA depth engine: RGB + metric prompt -> dense metric depth, on any backend."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from promptdepth_ros.camera.model import CameraModel
+from promptdepth_ros.engines.backends import InferenceBackend
+from promptdepth_ros.engines.base import DepthResult
+from promptdepth_ros.engines.promptda.preprocessing import (
+    PromptDAPipelineConfig,
+    check_rgb,
+    network_input_size,
+    prepare_image,
+    prepare_prompt,
+    prompt_confidence,
+)
+from promptdepth_ros.engines.resampling import resize_image
+from promptdepth_ros.errors import EngineMismatch, InputError
+
+PROMPTDA_INPUTS = ("image", "prompt_depth")
+PROMPTDA_OUTPUTS = ("depth",)
+
+
+class PromptDAEngine:
+    """Prompt Depth Anything behind the DepthEngine interface.
+
+    The output never leaves [min, max] of the valid prompt returns (the network ends in a
+    sigmoid scaled to that range); ``confidence`` marks where it saturates at those bounds
+    and where the prompt had no return nearby (see :func:`prompt_confidence`).
+    ``weights_description`` says which weights run, e.g. "RANDOM weights (...)".
+    """
+
+    name = "promptda"
+    needs_prompt = True
+
+    def __init__(
+        self,
+        backend: InferenceBackend,
+        config: PromptDAPipelineConfig | None = None,
+        weights_description: str = "unknown weights",
+    ) -> None:
+        if set(backend.input_names) != set(PROMPTDA_INPUTS) or "depth" not in backend.output_names:
+            raise EngineMismatch(
+                f"PromptDA needs inputs {PROMPTDA_INPUTS} and output 'depth'; the {backend.name} "
+                f"model has inputs {backend.input_names} and outputs {backend.output_names}"
+            )
+        self.backend = backend
+        self.config = config or PromptDAPipelineConfig()
+        self.weights_description = weights_description
+        image_shape = backend.input_shapes.get("image")
+        prompt_shape = backend.input_shapes.get("prompt_depth")
+        self._fixed_image_hw = None if image_shape is None else (image_shape[2], image_shape[3])
+        self._fixed_prompt_hw = (
+            None if prompt_shape is None else (prompt_shape[2], prompt_shape[3])
+        )
+
+    def network_size(self, height: int, width: int) -> tuple[int, int]:
+        """Network input (H, W) for an image of height x width px."""
+        if self._fixed_image_hw is not None:
+            return (int(self._fixed_image_hw[0]), int(self._fixed_image_hw[1]))
+        return network_input_size(height, width, self.config.long_side)
+
+    def infer(
+        self,
+        rgb: NDArray[np.uint8],
+        prompt_m: NDArray[np.float32] | None,
+        camera: CameraModel | None,
+    ) -> DepthResult:
+        """Dense depth (H, W) float32 metres at the image resolution, with confidence."""
+        check_rgb(rgb)
+        if prompt_m is None:
+            raise InputError("PromptDA needs a prompt depth map (metres); got None")
+        height, width = rgb.shape[:2]
+        net_h, net_w = self.network_size(height, width)
+        prompt, valid = prepare_prompt(prompt_m, self.config.fill_k, self._fixed_prompt_hw)
+        image = prepare_image(rgb, net_h, net_w)
+        depth_net = self.backend.infer({"image": image, "prompt_depth": prompt})["depth"]
+        depth = resize_image(depth_net.reshape(net_h, net_w), height, width, "bilinear")
+        depth[~np.isfinite(depth)] = np.nan
+        depth_range = (float(prompt.min()), float(prompt.max()))
+        confidence = prompt_confidence(depth, valid, depth_range, self.config)
+        return DepthResult(depth_m=depth, confidence=confidence)
+
+    def close(self) -> None:
+        """Release the backend."""
+        self.backend.close()

@@ -1,0 +1,132 @@
+"""PromptDA pre- and post-processing, faithful to the official PromptDA pipeline.
+
+Image: RGB / 255, resized with OpenCV INTER_AREA (emulated exactly) so that the long side is
+``long_side`` px and both sides are floored to multiples of 14 (1920x1440 -> 1008x756).
+Prompt: metres at its native resolution, holes filled from the k nearest valid returns
+(:func:`promptdepth_ros.prompt.conditioning.fill_prompt_holes`) so
+that its min/max (taken inside the network) are those of the valid returns only.
+Output: bilinear back to the image resolution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from promptdepth_ros.engines.resampling import resize_image
+from promptdepth_ros.errors import ConfigError, InputError
+from promptdepth_ros.prompt.hole_filling import fill_prompt_holes
+
+PATCH = 14
+MAX_LONG_SIDE = 4 * 1008  # 4K-class inputs, as in the PromptDA paper
+
+
+@dataclass(frozen=True)
+class PromptDAPipelineConfig:
+    """Pre/post-processing parameters.
+
+    long_side:          network input long side in px (floored to a multiple of 14).
+    fill_k:             neighbours averaged to fill a prompt hole.
+    saturation_margin:  fraction of the prompt depth range near its bounds where
+                        confidence falls to 0 (the model cannot leave [min, max]).
+    support_sigma_px:   prompt pixels from the nearest valid return at which the
+                        support factor of the confidence has fallen to 1/e.
+    """
+
+    long_side: int = 1008
+    fill_k: int = 4
+    saturation_margin: float = 0.02
+    support_sigma_px: float = 4.0
+
+    def __post_init__(self) -> None:
+        if not PATCH <= self.long_side <= MAX_LONG_SIDE:
+            raise ConfigError(
+                f"long_side must be in [{PATCH}, {MAX_LONG_SIDE}] px, got {self.long_side}"
+            )
+        if self.fill_k < 1:
+            raise ConfigError(f"fill_k must be >= 1, got {self.fill_k}")
+        if not 0.0 < self.saturation_margin < 0.5:
+            raise ConfigError(
+                f"saturation_margin must be in (0, 0.5), got {self.saturation_margin}"
+            )
+        if self.support_sigma_px <= 0.0:
+            raise ConfigError(f"support_sigma_px must be > 0, got {self.support_sigma_px}")
+
+
+def network_input_size(height: int, width: int, long_side: int) -> tuple[int, int]:
+    """(H, W) of the network input: long side ``long_side``, both floored to multiples of 14."""
+    scale = (long_side // PATCH * PATCH) / max(height, width)
+    return (
+        max(PATCH, int(height * scale // PATCH * PATCH)),
+        max(PATCH, int(width * scale // PATCH * PATCH)),
+    )
+
+
+def check_rgb(rgb: NDArray[np.uint8]) -> None:
+    """Raise InputError unless ``rgb`` is (H, W, 3) uint8."""
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise InputError(f"rgb must be (H, W, 3) uint8, got {rgb.shape} {rgb.dtype}")
+
+
+def prepare_image(rgb: NDArray[np.uint8], height: int, width: int) -> NDArray[np.float32]:
+    """(1, 3, height, width) float32 RGB in [0, 1]: /255 then INTER_AREA, as PromptDA does."""
+    check_rgb(rgb)
+    image = resize_image(rgb.astype(np.float32) / np.float32(255.0), height, width, "area")
+    return np.ascontiguousarray(image.transpose(2, 0, 1)[None])
+
+
+def valid_prompt_mask(prompt_m: NDArray[np.float32]) -> NDArray[np.bool_]:
+    """True where the prompt holds a return: finite and > 0 metres."""
+    return np.isfinite(prompt_m) & (prompt_m > 0.0)
+
+
+def prepare_prompt(
+    prompt_m: NDArray[np.float32], k: int, shape: tuple[int, int] | None = None
+) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+    """(1, 1, h, w) float32 hole-free prompt in metres and the (h, w) valid mask.
+
+    ``shape`` resizes the filled prompt bilinearly (fixed-shape exports); values stay in
+    [min, max] of the valid returns. Raises InputError for fewer than two distinct depths.
+    """
+    if prompt_m.ndim != 2 or prompt_m.size == 0:
+        raise InputError(f"prompt must be an (h, w) depth map in metres, got {prompt_m.shape}")
+    prompt = np.asarray(prompt_m, dtype=np.float32)
+    valid = valid_prompt_mask(prompt)
+    if not valid.any():
+        raise InputError("prompt has no valid return (all 0/NaN); PromptDA needs a prompt")
+    lo, hi = float(prompt[valid].min()), float(prompt[valid].max())
+    if hi - lo < 1e-6:
+        raise InputError(
+            f"prompt has a single depth value {lo:.4f} m; PromptDA normalises by max - min "
+            "and needs at least two distinct depths"
+        )
+    filled = fill_prompt_holes(np.where(valid, prompt, np.float32(np.nan)), k)
+    if shape is not None and filled.shape != shape:
+        filled = resize_image(filled, shape[0], shape[1], "bilinear")
+        valid = resize_image(valid.astype(np.float32), shape[0], shape[1], "bilinear") > 0.5
+    return np.ascontiguousarray(filled[None, None]), valid
+
+
+def prompt_confidence(
+    depth_m: NDArray[np.float32],
+    valid: NDArray[np.bool_],
+    depth_range: tuple[float, float],
+    config: PromptDAPipelineConfig,
+) -> NDArray[np.float32]:
+    """Confidence (H, W) in [0, 1] = saturation * support.
+
+    With t = (depth - min) / (max - min) over the valid prompt:
+    saturation = clip(min(t, 1 - t) / saturation_margin, 0, 1), because PromptDA's sigmoid
+    output cannot leave [min, max] and a value at a bound is likely clipped;
+    support = exp(-d / support_sigma_px), d = prompt pixels to the nearest valid return.
+    """
+    lo, hi = depth_range
+    t = (depth_m - np.float32(lo)) / np.float32(hi - lo)
+    saturation = np.clip(np.minimum(t, 1.0 - t) / config.saturation_margin, 0.0, 1.0)
+    distance = ndimage.distance_transform_edt(~valid).astype(np.float32)
+    support = np.exp(-distance / np.float32(config.support_sigma_px))
+    support = resize_image(support, depth_m.shape[0], depth_m.shape[1], "bilinear")
+    return np.nan_to_num(saturation * support, nan=0.0).astype(np.float32)

@@ -1,0 +1,175 @@
+"""The depth pipeline: prompt → conditioning/fallback → engine → depth.
+
+Used unchanged by the ROS node, the offline bag tool and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from promptdepth_ros.camera.model import CameraModel
+from promptdepth_ros.engines.base import DepthEngine
+from promptdepth_ros.engines.resampling import resize_nearest
+from promptdepth_ros.errors import ConfigError, InputError
+from promptdepth_ros.prompt.conditioning import (
+    FallbackMode,
+    PromptConditioningConfig,
+    PromptDecision,
+    PromptFallback,
+    condition_prompt,
+)
+from promptdepth_ros.prompt.sources import PromptSource, build_raw_prompt
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Prompt resolution (rows, cols) and prompt conditioning."""
+
+    prompt_hw: tuple[int, int] = (192, 256)
+    conditioning: PromptConditioningConfig = field(default_factory=PromptConditioningConfig)
+
+    def __post_init__(self) -> None:
+        h, w = self.prompt_hw
+        if not (8 <= h <= 4096 and 8 <= w <= 4096):
+            raise ConfigError(f"prompt.height/prompt.width must be in [8, 4096], got {h}x{w}")
+
+
+@dataclass(frozen=True)
+class FrameInput:
+    """One synchronised set: rgb (H, W, 3) uint8, its camera, and a prompt source or None."""
+
+    stamp_s: float
+    rgb: NDArray[np.uint8]
+    camera: CameraModel
+    prompt: PromptSource | None
+
+
+@dataclass(frozen=True)
+class FrameOutput:
+    """What the pipeline made of one frame.
+
+    depth_m (H, W) float32 metres NaN = unknown; confidence (H, W) in [0, 1] or None;
+    timings_ms per stage.
+    """
+
+    depth_m: NDArray[np.float32]
+    confidence: NDArray[np.float32] | None
+    decision: PromptDecision
+    prompt_valid_ratio: float
+    focal_px: float | None
+    engine_name: str
+    timings_ms: dict[str, float]
+
+
+def mask_unsupported(
+    depth_m: NDArray[np.float32], support: NDArray[np.bool_]
+) -> NDArray[np.float32]:
+    """Copy of depth (H, W) with NaN where the prompt-resolution ``support`` (h, w) is False.
+
+    Each image pixel takes the support of the prompt pixel that contains its centre.
+    """
+    out = depth_m.copy()
+    out[~resize_nearest(support, *depth_m.shape)] = np.nan
+    return out
+
+
+class DepthPipeline:
+    """Runs frames through prompt building, conditioning, the engine and back-projection.
+
+    ``monocular`` is the engine used when the fallback policy says MONOCULAR (the engine
+    itself when it needs no prompt). ``skipped`` counts frames without output, by reason.
+    Raises ConfigError when the MONOCULAR fallback is configured without such an engine.
+    """
+
+    def __init__(
+        self,
+        config: PipelineConfig,
+        engine: DepthEngine,
+        monocular: DepthEngine | None = None,
+    ) -> None:
+        self.engine = engine
+        self._monocular = engine if not engine.needs_prompt else monocular
+        if self._monocular is not None and self._monocular.needs_prompt:
+            raise ConfigError(f"engine '{self._monocular.name}' needs a prompt: not monocular")
+        self.reconfigure(config)
+        self._fallback = PromptFallback(config.conditioning)
+        self.skipped: Counter[str] = Counter()
+
+    @property
+    def decisions(self) -> dict[str, int]:
+        """How often each fallback decision was taken."""
+        return {d.value: n for d, n in self._fallback.counts.items()}
+
+    def reconfigure(self, config: PipelineConfig) -> None:
+        """Apply a new configuration from the next frame on (the fallback state restarts).
+
+        Raises ConfigError for the MONOCULAR fallback without a monocular engine.
+        """
+        if config.conditioning.fallback is FallbackMode.MONOCULAR and self._monocular is None:
+            raise ConfigError(
+                "prompt.fallback is 'monocular' but no monocular engine is configured; "
+                "set monocular.name (e.g. depth_pro) or choose 'skip' or 'last_good'"
+            )
+        self.config = config
+        self._fallback = PromptFallback(config.conditioning)
+
+    def process(self, frame: FrameInput) -> FrameOutput | None:
+        """Run one frame; None when the fallback policy skips it (counted in ``skipped``).
+
+        Raises InputError for unusable inputs (the caller counts and reports them).
+        """
+        if frame.rgb.shape[:2] != (frame.camera.height, frame.camera.width):
+            raise InputError(
+                f"image is {frame.rgb.shape[1]}x{frame.rgb.shape[0]} but CameraInfo says "
+                f"{frame.camera.width}x{frame.camera.height}"
+            )
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        prompt_m: NDArray[np.float32] | None = None
+        valid_ratio = 0.0
+        if self.engine.needs_prompt:
+            if frame.prompt is None:
+                raise InputError(f"engine '{self.engine.name}' needs a prompt and none was given")
+            raw = build_raw_prompt(frame.prompt, frame.camera, self.config.prompt_hw)
+            conditioned = condition_prompt(raw, self.config.conditioning)
+            valid_ratio = conditioned.valid_ratio
+            fallback = self._fallback.decide(conditioned, frame.stamp_s)
+            decision = fallback.decision
+            if fallback.prompt is not None:
+                prompt_m = fallback.prompt.depth_m
+        else:
+            decision = PromptDecision.MONOCULAR
+        timings["prompt_ms"] = (time.perf_counter() - start) * 1e3
+
+        if decision is PromptDecision.SKIP:
+            self.skipped["prompt_invalid"] += 1
+            return None
+        engine = self._monocular if decision is PromptDecision.MONOCULAR else self.engine
+        if engine is None:  # unreachable: reconfigure() requires it for MONOCULAR
+            raise ConfigError("no monocular engine for the MONOCULAR fallback")
+        start = time.perf_counter()
+        result = engine.infer(frame.rgb, prompt_m if engine.needs_prompt else None, frame.camera)
+        timings["engine_ms"] = (time.perf_counter() - start) * 1e3
+        depth = result.depth_m
+        if prompt_m is not None and engine.needs_prompt and not np.isfinite(prompt_m).all():
+            depth = mask_unsupported(depth, np.isfinite(prompt_m))
+        return FrameOutput(
+            depth_m=depth,
+            confidence=result.confidence,
+            decision=decision,
+            prompt_valid_ratio=valid_ratio,
+            focal_px=result.focal_px,
+            engine_name=engine.name,
+            timings_ms=timings,
+        )
+
+    def close(self) -> None:
+        """Release the engines."""
+        self.engine.close()
+        if self._monocular is not None and self._monocular is not self.engine:
+            self._monocular.close()

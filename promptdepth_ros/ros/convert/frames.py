@@ -1,0 +1,92 @@
+"""Synchronised message sets → pipeline frames, and pipeline outputs → messages.
+
+The node and the offline bag tool both go through these two functions, so a bag processed
+offline gives the messages the node would have published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from sensor_msgs.msg import CameraInfo, Image, PointCloud2
+
+from promptdepth_ros.pipeline.depth import FrameInput, FrameOutput
+from promptdepth_ros.prompt.sources import DepthImagePrompt, LidarPrompt, PromptSource
+from promptdepth_ros.ros.convert.camera_info import (
+    camera_info_msg_from_model,
+    camera_model_from_msg,
+)
+from promptdepth_ros.ros.convert.image import depth_to_image_msg, image_to_depth_m, image_to_rgb
+from promptdepth_ros.ros.convert.pointcloud import depth_to_xyzrgb_cloud, read_xyz
+
+InputMode = Literal["cloud", "depth", "none"]
+# (target_frame, source_frame, stamp_ns) -> T_target_source; raises MissingTransform.
+TransformLookup = Callable[[str, str, int], NDArray[np.float64]]
+
+
+def stamp_ns(header: Any) -> int:
+    """Nanoseconds of a std_msgs/Header stamp."""
+    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+
+
+def input_topics(mode: InputMode, depth_registered: bool) -> list[str]:
+    """The relative topic names a synchronised set is made of, in set order."""
+    topics = ["image", "camera_info"]
+    if mode == "cloud":
+        topics.append("points")
+    elif mode == "depth":
+        topics.append("depth")
+        if not depth_registered:
+            topics.append("depth_camera_info")
+    return topics
+
+
+def _prompt_source(
+    msgs: Sequence[Any], mode: InputMode, camera_frame: str, lookup: TransformLookup
+) -> PromptSource | None:
+    if mode == "none":
+        return None
+    prompt_msg = msgs[2]
+    stamp = stamp_ns(prompt_msg.header)
+    if mode == "cloud":
+        T = lookup(camera_frame, prompt_msg.header.frame_id, stamp)
+        return LidarPrompt(read_xyz(prompt_msg), T)
+    depth = image_to_depth_m(prompt_msg)
+    if len(msgs) == 3:
+        return DepthImagePrompt(depth)
+    T = lookup(camera_frame, prompt_msg.header.frame_id, stamp)
+    return DepthImagePrompt(depth, camera_model_from_msg(msgs[3]), T)
+
+
+def frame_from_messages(
+    msgs: Sequence[Any], mode: InputMode, lookup: TransformLookup
+) -> FrameInput:
+    """FrameInput of a synchronised set ordered as :func:`input_topics` says.
+
+    Raises InputError/UnsupportedEncoding for bad messages, MissingTransform without TF.
+    """
+    image_msg, info_msg = msgs[0], msgs[1]
+    return FrameInput(
+        stamp_s=stamp_ns(image_msg.header) * 1e-9,
+        rgb=image_to_rgb(image_msg),
+        camera=camera_model_from_msg(info_msg),
+        prompt=_prompt_source(msgs, mode, image_msg.header.frame_id, lookup),
+    )
+
+
+def output_messages(
+    frame: FrameInput, out: FrameOutput, header: Any, with_points: bool
+) -> tuple[Image, CameraInfo, PointCloud2 | None]:
+    """~/depth (32FC1, NaN = no depth), ~/camera_info and (optionally) the organized XYZRGB
+    ~/points, all with the image's header."""
+    depth = depth_to_image_msg(out.depth_m, header)
+    info = camera_info_msg_from_model(frame.camera, header)
+    points = (
+        depth_to_xyzrgb_cloud(header, out.depth_m, frame.camera, frame.rgb)
+        if with_points
+        else None
+    )
+    return depth, info, points

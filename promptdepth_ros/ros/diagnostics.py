@@ -1,0 +1,67 @@
+"""Publish a HealthMonitor as diagnostic_msgs/DiagnosticArray on /diagnostics; report drops."""
+
+from __future__ import annotations
+
+import traceback
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.node import Node
+
+from promptdepth_ros.errors import PromptDepthError
+from promptdepth_ros.ros.health import HealthMonitor
+
+
+def report_dropped(node: Node, health: HealthMonitor, error: BaseException, what: str) -> None:
+    """Count a dropped ``what`` (frame, cloud) by cause and log it at most once per period.
+
+    The package's own errors (bad input, missing TF) are warnings with their message; any
+    other exception is an error with its traceback, since it is a bug.
+    """
+    cause = type(error).__name__
+    expected = isinstance(error, PromptDepthError)
+    text = str(error) if expected else "".join(traceback.format_exception(error))
+    if health.problem(cause, str(error)):
+        log = node.get_logger().warning if expected else node.get_logger().error
+        log(f"{what} dropped ({cause}): {text} [repeats are counted in /diagnostics]")
+
+
+class DiagnosticsPublisher:
+    """Periodically publishes the node's counters, errors and stage timings.
+
+    Level is WARN while any error counter grew since the previous report, else OK.
+    """
+
+    def __init__(self, node: Node, monitor: HealthMonitor, period_s: float) -> None:
+        self._node = node
+        self._monitor = monitor
+        self._name = f"{node.get_name()}: pipeline"
+        self._previous_errors = 0
+        self._publisher = node.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._timer = node.create_timer(period_s, self.publish)
+
+    def publish(self) -> None:
+        """Publish one DiagnosticArray now."""
+        counters, errors, timings = self._monitor.snapshot()
+        total_errors = sum(v for k, v in counters.items() if k.startswith("error."))
+        status = DiagnosticStatus(
+            name=self._name, hardware_id=self._node.get_fully_qualified_name()
+        )
+        if total_errors > self._previous_errors:
+            status.level = DiagnosticStatus.WARN
+            status.message = "; ".join(f"{cause}: {msg}" for cause, msg in sorted(errors.items()))
+        else:
+            status.level = DiagnosticStatus.OK
+            status.message = "ok"
+        self._previous_errors = total_errors
+        status.values = [KeyValue(key=k, value=str(v)) for k, v in sorted(counters.items())]
+        status.values += [
+            KeyValue(key=f"{k}_ms", value=f"{v:.2f}") for k, v in sorted(timings.items())
+        ]
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self._node.get_clock().now().to_msg()
+        self._publisher.publish(array)
+
+    def destroy(self) -> None:
+        """Stop the timer and the publisher."""
+        self._node.destroy_timer(self._timer)
+        self._node.destroy_publisher(self._publisher)

@@ -1,0 +1,124 @@
+"""grasp_planner_node: point cloud → scored parallel-jaw grasps, poses and RViz markers.
+
+Subscribes ``points`` (PointCloud2, any frame); plans in ``planning_frame`` (z-up) on the
+newest cloud only, in a worker thread; publishes ``~/grasps`` (GraspArray), ``~/grasp_poses``
+(PoseArray) and ``~/markers`` (MarkerArray), all in ``planning_frame``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from geometry_msgs.msg import PoseArray
+from rclpy.node import Node
+from rclpy.time import Time
+from sensor_msgs.msg import PointCloud2
+from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
+
+from promptdepth_ros.geometry.transforms import parse_xyz_quat
+from promptdepth_ros.grasp.planner import plan_grasps_in_frame
+from promptdepth_ros.msg import GraspArray
+from promptdepth_ros.ros.convert.grasps import grasp_array_msg, marker_array_msg, pose_array_msg
+from promptdepth_ros.ros.convert.pointcloud import read_xyz
+from promptdepth_ros.ros.diagnostics import DiagnosticsPublisher, report_dropped
+from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
+from promptdepth_ros.ros.health import HealthMonitor
+from promptdepth_ros.ros.parameters import declare_parameters
+from promptdepth_ros.ros.qos import OUTPUT_QOS, input_qos, subscription_events
+from promptdepth_ros.ros.runner import run_node
+from promptdepth_ros.ros.tf import ExtrinsicsLookup
+from promptdepth_ros.sync.worker import LatestWorker
+
+
+class GraspPlannerNode(Node):
+    """Thin wiring of topics, parameters and QoS around :func:`plan_grasps`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("grasp_planner_node", **kwargs)
+        self.params = declare_parameters(self, GRASP_PLANNER_PARAMS, self._on_params)
+        self.config = grasp_config_from_params(self.params)
+        self.health = HealthMonitor(throttle_s=float(self.params["log_throttle_s"]))
+        self._extrinsics = ExtrinsicsLookup(
+            self,
+            parse_xyz_quat(
+                self.params["tf.fallback_planning_from_camera"],
+                "tf.fallback_planning_from_camera",
+            ),
+            float(self.params["tf.timeout_s"]),
+        )
+        self._pub_grasps = self.create_publisher(GraspArray, "~/grasps", OUTPUT_QOS)
+        self._pub_poses = self.create_publisher(PoseArray, "~/grasp_poses", OUTPUT_QOS)
+        self._pub_markers = self.create_publisher(MarkerArray, "~/markers", OUTPUT_QOS)
+        self._worker: LatestWorker[PointCloud2] = LatestWorker(
+            self._plan, self._on_worker_error, name="grasp-planner"
+        )
+        self.create_subscription(
+            PointCloud2,
+            "points",
+            self._on_cloud,
+            input_qos(bool(self.params["input.reliable_qos"])),
+            event_callbacks=subscription_events(self, "points"),
+        )
+        self._diagnostics = DiagnosticsPublisher(
+            self, self.health, float(self.params["diagnostics.period_s"])
+        )
+        self.get_logger().info(
+            f"planning in '{self.params['planning_frame']}', TF from {self._extrinsics.backend}"
+        )
+
+    def _on_params(self, values: dict[str, Any]) -> None:
+        self.config = grasp_config_from_params(values)  # ConfigError refuses the change
+        self.health.throttle_s = float(values["log_throttle_s"])
+
+    def _on_cloud(self, msg: PointCloud2) -> None:
+        self.health.count("received.points")
+        self._worker.submit(msg)
+        stats = self._worker.stats
+        self.health.set_counts("worker", {"skipped_for_newer": stats.skipped})
+
+    def _plan(self, msg: PointCloud2) -> None:
+        start = time.monotonic()
+        try:
+            self._plan_and_publish(msg)
+        finally:
+            # Rate limit: the worker rests, clouds arriving meanwhile replace each other, and
+            # the newest is planned next, so the last cloud of a burst is never left out.
+            rate = float(self.params["max_rate_hz"])
+            if rate > 0.0:
+                time.sleep(max(0.0, 1.0 / rate - (time.monotonic() - start)))
+
+    def _plan_and_publish(self, msg: PointCloud2) -> None:
+        frame = str(self.params["planning_frame"])
+        T = self._extrinsics.lookup(frame, msg.header.frame_id, Time.from_msg(msg.header.stamp))
+        plan = plan_grasps_in_frame(read_xyz(msg), T, self.config)
+        for stage, ms in plan.timings_ms.items():
+            self.health.timing(f"plan.{stage.removesuffix('_ms')}", ms)
+        header = Header(stamp=msg.header.stamp, frame_id=frame)
+        self._pub_grasps.publish(grasp_array_msg(plan.grasps, header))
+        self._pub_poses.publish(pose_array_msg(plan.grasps, header))
+        self._pub_markers.publish(
+            marker_array_msg(
+                plan.grasps, header, self.config.gripper, float(self.params["markers.lifetime_s"])
+            )
+        )
+        self.health.count("planned")
+        self.health.count("grasps_published", len(plan.grasps))
+
+    def _on_worker_error(self, error: BaseException) -> None:
+        report_dropped(self, self.health, error, "cloud")
+
+    def release(self) -> None:
+        """Stop the planning worker."""
+        self._worker.close(timeout=5.0)
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run the node until shutdown."""
+    return run_node("grasp_planner_node", GraspPlannerNode, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

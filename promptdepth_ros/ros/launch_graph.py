@@ -1,0 +1,97 @@
+"""The node graph of grasp.launch.py, described once for the launch file and the demo."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from promptdepth_ros.ros.share import share_dir
+
+FASTDDS_PROFILE = "fastdds_large_data.xml"
+# Fast DDS 3 (Kilted and newer) reads the first, Fast DDS 2 (Humble, Jazzy) the second; Kilted
+# warns that the second is deprecated, so only the one of the running distribution is set.
+FASTDDS_PROFILE_VARIABLES = ("FASTDDS_DEFAULT_PROFILES_FILE", "FASTRTPS_DEFAULT_PROFILES_FILE")
+FAST_DDS_2_DISTROS = frozenset({"humble", "iron", "jazzy"})
+# Room for the 64 MiB segments of a few processes (camera driver, both nodes, RViz, bag).
+MIN_SHM_FREE_BYTES = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """One node: executable (console script), module, parameter file, remappings, overrides."""
+
+    executable: str
+    module: str
+    params_file: str
+    remappings: tuple[tuple[str, str], ...]
+    overrides: dict[str, bool | int | float | str] = field(default_factory=dict)
+
+
+def grasp_graph(
+    image_topic: str = "/camera/image_raw",
+    camera_info_topic: str = "/camera/camera_info",
+    lidar_topic: str = "/lidar/points",
+    depth_topic: str = "/lidar/depth",
+    prompt_overrides: dict[str, bool | int | float | str] | None = None,
+    grasp_overrides: dict[str, bool | int | float | str] | None = None,
+) -> tuple[GraphNode, GraphNode]:
+    """prompt_depth_node → grasp_planner_node, wired to the given sensor topics."""
+    prompt = GraphNode(
+        executable="prompt_depth_node",
+        module="promptdepth_ros.ros.prompt_depth_node",
+        params_file="prompt_depth.yaml",
+        remappings=(
+            ("image", image_topic),
+            ("camera_info", camera_info_topic),
+            ("points", lidar_topic),
+            ("depth", depth_topic),
+        ),
+        overrides=dict(prompt_overrides or {}),
+    )
+    grasp = GraphNode(
+        executable="grasp_planner_node",
+        module="promptdepth_ros.ros.grasp_planner_node",
+        params_file="grasp_planner.yaml",
+        remappings=(("points", "/prompt_depth_node/points"),),
+        overrides=dict(grasp_overrides or {}),
+    )
+    return prompt, grasp
+
+
+def ros_arguments(node: GraphNode, name: str | None = None) -> list[str]:
+    """Command-line ``--ros-args`` that start ``node`` like the launch file does."""
+    args = ["--ros-args", "--params-file", str(share_dir("config") / node.params_file)]
+    if name is not None:
+        args += ["-r", f"__node:={name}"]
+    for source, target in node.remappings:
+        args += ["-r", f"{source}:={target}"]
+    for key, value in node.overrides.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        args += ["-p", f"{key}:={text}"]
+    return args
+
+
+def fastdds_environment(environ: Mapping[str, str], shm_free_bytes: int) -> dict[str, str]:
+    """Variables that give Fast DDS the package's large-message profile (config/).
+
+    Empty when another RMW is selected, the user already set a Fast DDS profile file, or
+    /dev/shm has too little room for the segments (e.g. Docker's 64 MiB default).
+    """
+    rmw = environ.get("RMW_IMPLEMENTATION", "")
+    if (
+        (rmw and not rmw.startswith("rmw_fastrtps"))
+        or any(environ.get(name) for name in FASTDDS_PROFILE_VARIABLES)
+        or shm_free_bytes < MIN_SHM_FREE_BYTES
+    ):
+        return {}
+    fast_dds_2 = environ.get("ROS_DISTRO", "") in FAST_DDS_2_DISTROS
+    return {FASTDDS_PROFILE_VARIABLES[fast_dds_2]: str(share_dir("config") / FASTDDS_PROFILE)}
+
+
+def shm_free_bytes(path: str = "/dev/shm") -> int:
+    """Free bytes of the shared-memory file system (0 where there is none)."""
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return 0

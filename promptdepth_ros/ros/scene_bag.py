@@ -1,0 +1,139 @@
+"""Write a generated scene as a rosbag2: camera at one rate, LiDAR at another, /tf_static.
+
+Topics: ``/camera/image_raw`` (rgb8), ``/camera/camera_info``, ``/lidar/points``
+(PointCloud2 in ``lidar_link``) or ``/lidar/depth`` (16UC1 mm registered to the camera),
+and ``/tf_static`` (table → camera optical frame → lidar_link).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from numpy.typing import NDArray
+from std_msgs.msg import Header
+
+from promptdepth_ros.errors import ConfigError
+from promptdepth_ros.geometry.transforms import invert_transform
+from promptdepth_ros.ros.bag import BagWriter, tf_static_cdr
+from promptdepth_ros.ros.convert.camera_info import camera_info_msg_from_model
+from promptdepth_ros.ros.convert.image import depth_to_image_msg, rgb_to_image_msg
+from promptdepth_ros.ros.convert.pointcloud import create_xyz_cloud
+from promptdepth_ros.sim.lidar import simulate_lidar_depth, simulate_lidar_points
+from promptdepth_ros.sim.render import RenderedFrame, render
+from promptdepth_ros.sim.scene import TabletopScene
+
+WORLD_FRAME = "table"
+LIDAR_FRAME = "lidar_link"
+IMAGE_TOPIC = "/camera/image_raw"
+INFO_TOPIC = "/camera/camera_info"
+CLOUD_TOPIC = "/lidar/points"
+DEPTH_TOPIC = "/lidar/depth"
+TF_STATIC_TOPIC = "/tf_static"
+START_NS = 1_700_000_000 * 10**9
+TRANSPORT_LATENCY_NS = 5_000_000  # bag (receive) time = header stamp + this
+
+# LiDAR 5 cm above the camera, in its own convention (x forward, y left, z up).
+T_CAMERA_LIDAR = np.array(
+    [[0.0, -1.0, 0.0, 0.0], [0.0, 0.0, -1.0, -0.05], [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
+)
+
+
+@dataclass(frozen=True)
+class SceneBag:
+    """What was written: the ground truth frame, the frames' names and message counts."""
+
+    path: Path
+    truth: RenderedFrame
+    camera_frame: str
+    image_stamps_ns: tuple[int, ...]
+    prompt_stamps_ns: tuple[int, ...]
+
+
+def _header(stamp_ns: int, frame_id: str) -> Header:
+    return Header(stamp=Time(sec=stamp_ns // 10**9, nanosec=stamp_ns % 10**9), frame_id=frame_id)
+
+
+def _stamps(
+    rate_hz: float, duration_s: float, jitter_s: float, rng: np.random.Generator
+) -> NDArray[np.int64]:
+    n = max(1, round(duration_s * rate_hz))
+    t = np.arange(n) / rate_hz + rng.uniform(-jitter_s, jitter_s, n)
+    return START_NS + np.round(np.clip(t, 0.0, None) * 1e9).astype(np.int64)
+
+
+def write_scene_bag(
+    path: Path,
+    scene: TabletopScene,
+    duration_s: float = 3.0,
+    camera_hz: float = 30.0,
+    lidar_hz: float = 10.0,
+    lidar_mode: Literal["cloud", "depth"] = "cloud",
+    seed: int = 0,
+    jitter_s: float = 0.002,
+    lidar_noise_m: float = 0.01,
+    lidar_relative_noise: float = 0.01,
+) -> SceneBag:
+    """Render ``scene`` once and write ``duration_s`` of camera + LiDAR messages to ``path``.
+
+    The LiDAR scans are independent noisy samples of the same static scene; stamps jitter by
+    up to ``jitter_s``; ``lidar_noise_m`` is the range noise (std) of the LiDAR returns, plus
+    ``lidar_relative_noise`` times the depth for depth images.
+    Raises ConfigError for non-positive rates or duration.
+    """
+    if duration_s <= 0 or camera_hz <= 0 or lidar_hz <= 0:
+        raise ConfigError(
+            f"duration and rates must be > 0, got {duration_s} s, {camera_hz} Hz, {lidar_hz} Hz"
+        )
+    rng = np.random.default_rng(seed)
+    truth = render(scene)
+    camera = scene.camera
+    image_stamps = _stamps(camera_hz, duration_s, 0.0, rng)
+    prompt_stamps = _stamps(lidar_hz, duration_s, jitter_s, rng)
+    T_lidar_camera = invert_transform(T_CAMERA_LIDAR)
+    with BagWriter(path) as bag:
+        bag.add_topic(TF_STATIC_TOPIC, "tf2_msgs/msg/TFMessage", latched=True)
+        bag.add_topic(IMAGE_TOPIC, "sensor_msgs/msg/Image")
+        bag.add_topic(INFO_TOPIC, "sensor_msgs/msg/CameraInfo")
+        prompt_topic = CLOUD_TOPIC if lidar_mode == "cloud" else DEPTH_TOPIC
+        prompt_type = (
+            "sensor_msgs/msg/PointCloud2" if lidar_mode == "cloud" else "sensor_msgs/msg/Image"
+        )
+        bag.add_topic(prompt_topic, prompt_type)
+        edges = [(WORLD_FRAME, camera.frame_id, scene.T_world_camera)]
+        if lidar_mode == "cloud":
+            edges.append((camera.frame_id, LIDAR_FRAME, T_CAMERA_LIDAR))
+        bag.write_raw(TF_STATIC_TOPIC, START_NS, tf_static_cdr(edges, START_NS))
+        events = [(int(s), "image") for s in image_stamps]
+        events += [(int(s), "prompt") for s in prompt_stamps]
+        for stamp_ns, kind in sorted(events):
+            receive_ns = stamp_ns + TRANSPORT_LATENCY_NS
+            if kind == "image":
+                header = _header(stamp_ns, camera.frame_id)
+                bag.write(IMAGE_TOPIC, receive_ns, rgb_to_image_msg(truth.rgb, header))
+                bag.write(INFO_TOPIC, receive_ns, camera_info_msg_from_model(camera, header))
+            elif lidar_mode == "cloud":
+                points = simulate_lidar_points(
+                    truth.depth_m, camera, T_lidar_camera, rng, noise_std_m=lidar_noise_m
+                )
+                header = _header(stamp_ns, LIDAR_FRAME)
+                bag.write(CLOUD_TOPIC, receive_ns, create_xyz_cloud(header, points))
+            else:
+                depth = simulate_lidar_depth(
+                    truth.depth_m,
+                    rng,
+                    noise_std_m=lidar_noise_m,
+                    relative_noise=lidar_relative_noise,
+                )
+                header = _header(stamp_ns, camera.frame_id)
+                bag.write(DEPTH_TOPIC, receive_ns, depth_to_image_msg(depth, header, "16UC1"))
+    return SceneBag(
+        path=path,
+        truth=truth,
+        camera_frame=camera.frame_id,
+        image_stamps_ns=tuple(int(s) for s in image_stamps),
+        prompt_stamps_ns=tuple(int(s) for s in prompt_stamps),
+    )
