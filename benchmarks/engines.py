@@ -28,7 +28,8 @@ import torch
 from numpy.typing import NDArray
 
 from promptdepth_ros.engines.base import DepthEngine
-from promptdepth_ros.engines.registry import DepthProSize, EngineSpec, create_engine
+from promptdepth_ros.engines.registry import create_engine
+from promptdepth_ros.engines.spec import DepthProSize, EngineSpec
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.tools import export_onnx
 

@@ -14,7 +14,8 @@ from promptdepth_ros.engines.backends.torch_backend import TorchBackend
 from promptdepth_ros.engines.depth_pro.engine import DepthProEngine
 from promptdepth_ros.engines.promptda.engine import PromptDAEngine
 from promptdepth_ros.engines.promptda.model import random_promptda
-from promptdepth_ros.engines.registry import EngineSpec, create_engine
+from promptdepth_ros.engines.registry import create_engine
+from promptdepth_ros.engines.spec import EngineSpec
 from promptdepth_ros.errors import EngineMismatch, InputError
 from promptdepth_ros.tools import export_onnx
 

@@ -15,7 +15,8 @@ from promptdepth_ros.engines.promptda.model import (
     promptda_config,
     random_promptda,
 )
-from promptdepth_ros.engines.registry import EngineSpec, create_engine
+from promptdepth_ros.engines.registry import create_engine
+from promptdepth_ros.engines.spec import EngineSpec
 from promptdepth_ros.errors import CheckpointError, ConfigError
 
 

@@ -29,7 +29,7 @@ from promptdepth_ros.engines.promptda.engine import (
 )
 from promptdepth_ros.engines.promptda.model import load_promptda_hf_dir, random_promptda
 from promptdepth_ros.engines.promptda.preprocessing import PromptDAPipelineConfig
-from promptdepth_ros.engines.registry import EngineSpec, ResolvedBackend
+from promptdepth_ros.engines.spec import EngineSpec, ResolvedBackend
 from promptdepth_ros.errors import CheckpointError, ConfigError, EngineMismatch
 
 RANDOM_SEED = 0

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from promptdepth_ros.engines.registry import EngineSpec
+from promptdepth_ros.engines.spec import EngineSpec
 from promptdepth_ros.pipeline.depth import PipelineConfig
 from promptdepth_ros.prompt.conditioning import FallbackMode, PromptConditioningConfig
 from promptdepth_ros.settings import COMMON_PARAMS, ParamSpec

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from promptdepth_ros.engines.base import DepthEngine
 from promptdepth_ros.engines.baselines import BilinearUpsampleEngine, NearestUpsampleEngine
-from promptdepth_ros.engines.registry import EngineSpec, create_engine
+from promptdepth_ros.engines.registry import create_engine
+from promptdepth_ros.engines.spec import EngineSpec
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.eval.depth_eval import EngineSummary, EvalConfig, evaluate_engines
 

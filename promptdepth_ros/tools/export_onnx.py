@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from promptdepth_ros.engines.registry import EngineSpec
+from promptdepth_ros.engines.spec import EngineSpec
 from promptdepth_ros.errors import ConfigError, PromptDepthError
 
 PATCH = 14

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from promptdepth_ros.engines import registry as factory
+from promptdepth_ros.engines import spec as engine_spec
 from promptdepth_ros.engines.promptda.engine import PromptDAEngine
-from promptdepth_ros.engines.registry import EngineSpec, create_engine, resolve_backend
+from promptdepth_ros.engines.registry import create_engine
+from promptdepth_ros.engines.spec import EngineSpec, resolve_backend
 from promptdepth_ros.errors import CheckpointError, ConfigError
 
 
@@ -68,9 +69,9 @@ def test_auto_picks_tensorrt_only_with_gpu_tensorrt_and_plan(
     onnx_file.write_bytes(b"x")
     spec = EngineSpec(engine="promptda", onnx_path=onnx_file, engine_path=plan)
     has_trt = importlib.util.find_spec("tensorrt") is not None
-    monkeypatch.setattr(factory, "cuda_available", lambda: True)
+    monkeypatch.setattr(engine_spec, "cuda_available", lambda: True)
     assert resolve_backend(spec) == ("tensorrt" if has_trt else "onnxruntime")
-    monkeypatch.setattr(factory, "cuda_available", lambda: False)
+    monkeypatch.setattr(engine_spec, "cuda_available", lambda: False)
     assert resolve_backend(spec) == "onnxruntime"
 
 
