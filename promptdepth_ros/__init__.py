@@ -6,4 +6,4 @@ from pkgutil import extend_path
 # (a venv build of the messages next to an editable install); let both halves import.
 __path__ = extend_path(__path__, __name__)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -21,7 +21,7 @@ Score terms, each in [0, 1] (``theta_s`` = angle between the closing line and si
 * antipodal = (1 - max_s(theta_s) / phi) * 0.85 ** (number of completed sides); a grasp with
   ``max_s(theta_s) >= phi`` slips and is rejected;
 * support = min(1, points in the closing region / (finger_depth * finger_width / voxel**2));
-* centre = 1 - min(1, |grasp centre - object centre| / object radius), with the object centre
+* symmetry = 1 - min(1, |grasp centre - object centre| / object radius), with the object centre
   the symmetry centre of :func:`promptdepth_ros.grasp.scene_processing.symmetry_centre` (the
   centroid of a partial view is biased towards the camera);
 * approach = 1 - angle(approach, preferred approach) / pi.
@@ -212,27 +212,27 @@ def score_terms(
     measured: ContactMeasurement,
     centres: NDArray[np.float64],
     rotations: NDArray[np.float64],
-    centroid_m: NDArray[np.float64],
+    symmetry_centre_m: NDArray[np.float64],
     radius_m: float,
     config: GraspPlannerConfig,
 ) -> NDArray[np.float64]:
-    """Score terms (M, 4) [antipodal, support, centroid, approach]; antipodal 0 = outside cone."""
+    """Score terms (M, 4) [antipodal, support, symmetry, approach]; antipodal 0 = outside cone."""
     g = config.gripper
     worst = measured.angles_rad.max(axis=1)
     antipodal = np.clip(1.0 - worst / config.friction_angle_rad, 0.0, 1.0)
     antipodal *= COMPLETION_FACTOR ** measured.completed.sum(axis=1)
     expected = g.finger_depth_m * g.finger_width_m / config.voxel_size_m**2
     support = np.minimum(1.0, measured.support / expected)
-    offset = np.linalg.norm(centres - centroid_m, axis=1)
-    centroid = 1.0 - np.minimum(1.0, offset / max(radius_m, 1e-9))
+    offset = np.linalg.norm(centres - symmetry_centre_m, axis=1)
+    symmetry = 1.0 - np.minimum(1.0, offset / max(radius_m, 1e-9))
     preferred = np.asarray(config.preferred_approach, np.float64)
     cos_approach = np.clip(rotations[:, :, 0] @ preferred, -1.0, 1.0)
     approach = 1.0 - np.arccos(cos_approach) / np.pi
-    return np.stack([antipodal, support, centroid, approach], axis=1)
+    return np.stack([antipodal, support, symmetry, approach], axis=1)
 
 
 def total_score(terms: NDArray[np.float64], config: GraspPlannerConfig) -> NDArray[np.float64]:
     """Weighted mean (M,) of the score terms (M, 4), in [0, 1]."""
     w = config.weights
-    weights = np.array([w.antipodal, w.support, w.centroid, w.approach])
+    weights = np.array([w.antipodal, w.support, w.symmetry, w.approach])
     return terms @ weights / weights.sum()

@@ -68,11 +68,11 @@ class ScoreWeights:
 
     antipodal: float = 0.4
     support: float = 0.15
-    centroid: float = 0.25
+    symmetry: float = 0.25
     approach: float = 0.2
 
     def __post_init__(self) -> None:
-        values = (self.antipodal, self.support, self.centroid, self.approach)
+        values = (self.antipodal, self.support, self.symmetry, self.approach)
         if min(values) < 0.0 or sum(values) <= 0.0 or not np.all(np.isfinite(values)):
             raise ConfigError(f"score weights must be >= 0 with a positive sum, got {values}")
 
@@ -142,7 +142,7 @@ class ScoreTerms:
 
     antipodal: float
     support: float
-    centroid: float
+    symmetry: float
     approach: float
 
 
