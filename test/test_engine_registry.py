@@ -27,7 +27,7 @@ from promptdepth_ros.errors import CheckpointError, ConfigError
 def test_spec_names_the_bad_field_and_the_allowed_values(
     kwargs: dict[str, object], field: str, allowed: str
 ) -> None:
-    with pytest.raises(ConfigError, match=rf"EngineSpec\.{field} must be one of \[{allowed}"):
+    with pytest.raises(ConfigError, match=rf"EngineSpec\.{field}' must be one of \[{allowed}"):
         EngineSpec(**kwargs)  # type: ignore[arg-type]
 
 

@@ -1,4 +1,4 @@
-"""Node parameters: validation, the YAML defaults, and the core configs they build."""
+"""Node parameters: validation, and the core configs they build."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from promptdepth_ros.errors import ConfigError
 from promptdepth_ros.geometry.transforms import parse_xyz_quat
@@ -20,19 +19,6 @@ from promptdepth_ros.ros.prompt_depth_params import (
 from promptdepth_ros.settings import ParamSpec, validate_all
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
-
-
-@pytest.mark.parametrize(
-    ("node", "specs", "file"),
-    [
-        ("prompt_depth_node", PROMPT_DEPTH_PARAMS, "prompt_depth.yaml"),
-        ("grasp_planner_node", GRASP_PLANNER_PARAMS, "grasp_planner.yaml"),
-    ],
-)
-def test_yaml_defaults_equal_the_declared_defaults(node: str, specs, file: str) -> None:
-    params = yaml.safe_load((CONFIG / file).read_text())[node]["ros__parameters"]
-    assert params == {s.name: s.default for s in specs}
-    assert validate_all(specs, params) == params
 
 
 def test_every_parameter_has_a_description_and_a_unique_name() -> None:

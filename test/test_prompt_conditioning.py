@@ -95,8 +95,8 @@ def test_config_errors_name_the_field(kwargs, field):
         PromptConditioningConfig(**kwargs)
 
 
-def test_config_accepts_fallback_by_name():
-    assert PromptConditioningConfig(fallback="MONOCULAR").fallback is FallbackMode.MONOCULAR
+def test_config_accepts_fallback_by_its_parameter_value():
+    assert PromptConditioningConfig(fallback="monocular").fallback is FallbackMode.MONOCULAR
 
 
 def _prompt(ratio_pixels: int):
@@ -106,7 +106,9 @@ def _prompt(ratio_pixels: int):
 
 
 def test_last_good_is_reused_until_it_is_too_old_then_skipped():
-    config = PromptConditioningConfig(min_valid_ratio=0.05, last_good_max_age_s=0.5)
+    config = PromptConditioningConfig(
+        min_valid_ratio=0.05, fallback="last_good", last_good_max_age_s=0.5
+    )
     policy = PromptFallback(config)
     good, bad = _prompt(20), _prompt(1)
     assert policy.decide(bad, 0.0).decision is PromptDecision.SKIP

@@ -6,11 +6,12 @@ No torch import: the nodes and tools read this module without the learned extras
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal
 
 from promptdepth_ros.errors import ConfigError
+from promptdepth_ros.settings import check_settings, setting
 
 EngineName = Literal["guided", "promptda", "depth_pro"]
 BackendName = Literal["auto", "numpy", "torch", "onnxruntime", "tensorrt"]
@@ -19,62 +20,69 @@ Precision = Literal["fp32", "fp16"]
 DepthProSize = Literal["full", "reduced"]
 ResolvedBackend = Literal["numpy", "torch", "onnxruntime", "tensorrt"]
 
-_CHOICES: dict[str, tuple[object, ...]] = {
-    "engine": get_args(EngineName),
-    "backend": get_args(BackendName),
-    "variant": get_args(Variant),
-    "precision": get_args(Precision),
-    "depth_pro_size": get_args(DepthProSize),
-}
-
 
 @dataclass(frozen=True)
 class EngineSpec:
-    """Which engine, on which backend, with which weights.
+    """Which engine, on which backend, with which weights (parameters ``engine.*``).
 
-    weights:        PromptDA: transformers directory or original ``model.ckpt``; Depth Pro:
-                    transformers directory; None with ``random_init`` (tests, benchmarks).
-    onnx_path:      exported graph for the onnxruntime backend; with tensorrt, the plan is
-                    validated against it on load (one ONNX Runtime CPU inference).
-    engine_path:    TensorRT plan for the tensorrt backend.
-    input_long_side: PromptDA network input long side in px (multiple of 14; torch only,
-                    exported graphs fix their own size).
-    depth_pro_size: Depth Pro architecture, ``full`` (published) or ``reduced`` (tests).
-    device:         torch device, ``cpu`` or ``cuda[:N]``.
+    With the tensorrt backend and ``onnx_path``, the plan is validated against the ONNX graph
+    on load (one ONNX Runtime CPU inference).
     """
 
-    engine: EngineName = "guided"
-    backend: BackendName = "auto"
-    variant: Variant = "vits"
-    weights: Path | None = None
-    onnx_path: Path | None = None
-    engine_path: Path | None = None
-    input_long_side: int = 1008
-    precision: Precision = "fp32"
-    random_init: bool = False
-    depth_pro_size: DepthProSize = "full"
-    device: str = "cpu"
-    num_threads: int = 0
+    engine: EngineName = setting("guided", "Depth engine", read_only=True, name="name")
+    backend: BackendName = setting(
+        "auto",
+        "Backend of a learned engine; 'auto' = TensorRT with a GPU and a plan file, "
+        "else ONNX Runtime with an ONNX file, else torch",
+        read_only=True,
+    )
+    variant: Variant = setting("vits", "PromptDA encoder size", read_only=True)
+    weights: Path | None = setting(
+        None,
+        "Weights: a Hugging Face model directory, or an original PromptDA model.ckpt "
+        "(Depth Pro: a Hugging Face directory)",
+        read_only=True,
+    )
+    onnx_path: Path | None = setting(
+        None, "ONNX model for the onnxruntime backend", read_only=True
+    )
+    engine_path: Path | None = setting(
+        None, "TensorRT plan for the tensorrt backend", read_only=True
+    )
+    input_long_side: int = setting(
+        1008,
+        "PromptDA network input long side, pixels (multiple of 14; torch backend, exported "
+        "graphs fix their own size)",
+        low=14,
+        high=4032,
+        read_only=True,
+    )
+    precision: Precision = setting(
+        "fp32", "Precision of the torch/TensorRT backends (fp16 on GPUs)", read_only=True
+    )
+    random_init: bool = setting(
+        False, "Use random weights (testing only: the depth is meaningless)", read_only=True
+    )
+    depth_pro_size: DepthProSize = setting(
+        "full", "Depth Pro architecture: 'full' (published) or 'reduced' (tests)", read_only=True
+    )
+    device: str = setting(
+        "cpu", "torch device of the torch backend ('cpu', 'cuda', 'cuda:N')", read_only=True
+    )
+    num_threads: int = setting(
+        0, "CPU threads of ONNX Runtime (0 = its default)", low=0, high=256, read_only=True
+    )
 
     def __post_init__(self) -> None:
-        for field in fields(self):
-            allowed = _CHOICES.get(field.name)
-            if allowed is not None and getattr(self, field.name) not in allowed:
-                raise ConfigError(
-                    f"EngineSpec.{field.name} must be one of {list(allowed)}, "
-                    f"got {getattr(self, field.name)!r}"
-                )
-        if self.input_long_side % 14 or not 14 <= self.input_long_side <= 4032:
+        check_settings(self)
+        if self.input_long_side % 14:
             raise ConfigError(
-                f"EngineSpec.input_long_side must be a multiple of 14 in [14, 4032], "
-                f"got {self.input_long_side}"
+                f"EngineSpec.input_long_side must be a multiple of 14, got {self.input_long_side}"
             )
         if not (self.device == "cpu" or self.device.startswith("cuda")):
             raise ConfigError(
                 f"EngineSpec.device must be 'cpu' or 'cuda[:N]', got {self.device!r}"
             )
-        if self.num_threads < 0:
-            raise ConfigError(f"EngineSpec.num_threads must be >= 0, got {self.num_threads}")
         if self.engine == "guided":
             if self.backend not in ("auto", "numpy"):
                 raise ConfigError(

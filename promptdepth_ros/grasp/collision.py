@@ -40,7 +40,7 @@ def gripper_boxes(
     boxes = np.empty((len(w), N_BOXES, 2, 3))
     half_fw, half_pw, half_ph = (
         0.5 * gripper.finger_width_m,
-        0.5 * gripper.palm_width_m,
+        0.5 * gripper.palm_span_m,
         0.5 * gripper.palm_height_m,
     )
     boxes[:, 0, 0] = np.stack([back - sweep, 0.5 * w, np.full_like(w, -half_fw)], 1)
@@ -146,7 +146,7 @@ def contact_depth_below_object(
     for start in range(0, len(centres), _CHUNK):
         sl = slice(start, start + _CHUNK)
         local = in_grasp_frames(points, centres[sl], rotations[sl])
-        footprint = (np.abs(local[..., 1]) <= 0.5 * gripper.palm_width_m) & (
+        footprint = (np.abs(local[..., 1]) <= 0.5 * gripper.palm_span_m) & (
             np.abs(local[..., 2]) <= 0.5 * gripper.palm_height_m
         )
         behind = np.where(footprint, local[..., 0], np.inf).min(axis=0)

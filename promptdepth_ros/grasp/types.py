@@ -16,116 +16,150 @@ pre-grasp pose is the grasp pose moved ``approach_distance_m`` back along -X.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from promptdepth_ros.errors import ConfigError
 from promptdepth_ros.geometry.transforms import matrix_to_quaternion
+from promptdepth_ros.settings import check_settings, group, setting
 
 
-def _require(name: str, value: float, low: float, high: float = np.inf) -> None:
-    if not np.isfinite(value) or not low < value <= high:
-        raise ConfigError(f"{name} must be in ({low}, {high}], got {value}")
+def _length(value: float, description: str, low: float, high: float) -> Any:
+    """A length setting in metres."""
+    return setting(value, description + ", metres", low=low, high=high)
 
 
 @dataclass(frozen=True)
 class GripperModel:
     """Parallel-jaw gripper geometry, metres (see the module docstring for the frame)."""
 
-    max_opening_m: float = 0.10
-    finger_depth_m: float = 0.04  # pad length along X
-    finger_thickness_m: float = 0.01  # along Y
-    finger_width_m: float = 0.02  # along Z
-    palm_depth_m: float = 0.02  # along X
-    palm_width_m: float = 0.12  # along Y
-    palm_height_m: float = 0.03  # along Z
-    approach_distance_m: float = 0.10
+    max_opening_m: float = _length(0.10, "Largest gripper opening", 0.005, 0.5)
+    finger_depth_m: float = _length(0.04, "Finger pad length along the approach", 0.005, 0.3)
+    finger_thickness_m: float = _length(0.01, "Finger thickness along closing", 0.001, 0.1)
+    finger_width_m: float = _length(0.02, "Finger width (across closing)", 0.001, 0.2)
+    palm_depth_m: float = _length(
+        0.02, "Palm depth along the approach, behind the finger pads", 0.001, 0.5
+    )
+    palm_width_m: float = _length(
+        0.0,
+        "Palm width along closing (0 = the max opening plus both fingers); at least that",
+        0.0,
+        2.0,
+    )
+    palm_height_m: float = _length(0.03, "Palm height across closing", 0.001, 0.5)
+    approach_distance_m: float = _length(
+        0.10, "Pre-grasp back-off along -approach that must be collision free", 0.0, 1.0
+    )
 
     def __post_init__(self) -> None:
-        for name in (
-            "max_opening_m",
-            "finger_depth_m",
-            "finger_thickness_m",
-            "finger_width_m",
-            "palm_depth_m",
-            "palm_height_m",
-        ):
-            _require(f"gripper.{name}", getattr(self, name), 0.0, 1.0)
-        _require("gripper.approach_distance_m", self.approach_distance_m, -1e-12, 1.0)
-        outer = self.max_opening_m + 2.0 * self.finger_thickness_m
-        if not outer - 1e-9 <= self.palm_width_m <= 2.0:
+        check_settings(self)
+        if 0.0 < self.palm_width_m < self.outer_width_m - 1e-9:
             raise ConfigError(
-                f"gripper.palm_width_m must be in [{outer:.3f}, 2.0] (max opening plus both "
-                f"fingers), got {self.palm_width_m}"
+                f"palm_width_m must be 0 or at least max_opening_m + 2 * finger_thickness_m "
+                f"= {self.outer_width_m:.3f}, got {self.palm_width_m}"
             )
+
+    @property
+    def outer_width_m(self) -> float:
+        """Width across both fingers at the largest opening, metres."""
+        return self.max_opening_m + 2.0 * self.finger_thickness_m
+
+    @property
+    def palm_span_m(self) -> float:
+        """Palm width used for collisions: ``palm_width_m``, or the outer width when 0."""
+        return self.palm_width_m or self.outer_width_m
+
+
+def _weight(value: float, term: str) -> Any:
+    """A score-term weight setting."""
+    return setting(value, f"Weight of the {term} score term", low=0.0, high=100.0)
 
 
 @dataclass(frozen=True)
 class ScoreWeights:
     """Non-negative weights of the score terms (normalised by their sum)."""
 
-    antipodal: float = 0.4
-    support: float = 0.15
-    symmetry: float = 0.25
-    approach: float = 0.2
+    antipodal: float = _weight(0.4, "friction-cone antipodality")
+    support: float = _weight(0.15, "surface support between the fingers")
+    symmetry: float = _weight(0.25, "closeness to the object's symmetry centre")
+    approach: float = _weight(0.2, "agreement with the preferred approach")
 
     def __post_init__(self) -> None:
-        values = (self.antipodal, self.support, self.symmetry, self.approach)
-        if min(values) < 0.0 or sum(values) <= 0.0 or not np.all(np.isfinite(values)):
-            raise ConfigError(f"score weights must be >= 0 with a positive sum, got {values}")
+        check_settings(self)
+        if self.antipodal + self.support + self.symmetry + self.approach <= 0.0:
+            raise ConfigError("the score weights must have a positive sum")
 
 
 @dataclass(frozen=True)
 class GraspPlannerConfig:
     """Everything the planner needs besides the cloud; lengths in metres, planning frame z-up."""
 
-    workspace_min_m: tuple[float, float, float] = (-1.0, -1.0, -0.1)
-    workspace_max_m: tuple[float, float, float] = (1.0, 1.0, 1.0)
-    gripper: GripperModel = field(default_factory=GripperModel)
-    voxel_size_m: float = 0.005
-    plane_distance_m: float = 0.01
-    cluster_eps_m: float = 0.012
-    cluster_min_points: int = 20
-    split_concave: bool = True  # cut clusters at concave creases (touching objects)
-    friction_coefficient: float = 0.4
-    width_margin_m: float = 0.01  # added to the measured contact distance (both sides together)
-    table_clearance_m: float = 0.005  # fingertips stay this far above the support plane
-    collision_margin_m: float = 0.0015  # gripper boxes grow by this (not into the closing gap)
-    n_candidates: int = 300  # per object, before collision checks
-    top_k_per_object: int = 5
-    top_k_total: int = 20
-    preferred_approach: tuple[float, float, float] = (0.0, 0.0, -1.0)
-    weights: ScoreWeights = field(default_factory=ScoreWeights)
-    max_cloud_points: int = 300_000
+    workspace_min_m: tuple[float, float, float] = setting(
+        (-0.6, -0.6, -0.05), "Workspace box corner (planning frame), metres"
+    )
+    workspace_max_m: tuple[float, float, float] = setting(
+        (0.6, 0.6, 0.5), "Opposite workspace box corner, metres"
+    )
+    gripper: GripperModel = group(GripperModel)
+    voxel_size_m: float = _length(0.005, "Voxel size of the downsampled cloud", 0.001, 0.1)
+    plane_distance_m: float = _length(
+        0.01, "RANSAC inlier distance of the support plane", 0.001, 0.1
+    )
+    cluster_eps_m: float = _length(
+        0.012, "Neighbourhood radius of the Euclidean object clustering", 0.001, 0.2
+    )
+    cluster_min_points: int = setting(20, "Smallest object cluster, points", low=3, high=100000)
+    split_concave: bool = setting(
+        True, "Cut clusters at concave creases, so touching objects stay apart"
+    )
+    friction_coefficient: float = setting(
+        0.4, "Friction coefficient of the friction cone", low=0.05, high=2.0
+    )
+    width_margin_m: float = _length(
+        0.01, "Added to the measured contact distance (both sides together)", 0.0, 0.1
+    )
+    table_clearance_m: float = _length(
+        0.005, "Fingertips stay this far above the support plane", 0.0, 0.1
+    )
+    collision_margin_m: float = _length(
+        0.0015, "Gripper boxes grow by this (not into the closing gap)", 0.0, 0.05
+    )
+    n_candidates: int = setting(
+        300, "Candidates per object before collision checks", low=1, high=100000
+    )
+    top_k_per_object: int = setting(5, "Grasps kept per object", low=1, high=100)
+    top_k_total: int = setting(20, "Grasps published in total", low=1, high=1000)
+    preferred_approach: tuple[float, float, float] = setting(
+        (0.0, 0.0, -1.0), "Preferred approach direction in the planning frame (unit vector)"
+    )
+    weights: ScoreWeights = group(ScoreWeights, "weights.")
+    max_cloud_points: int = setting(
+        300000, "Clouds larger than this are subsampled", low=1000, high=50_000_000
+    )
 
     def __post_init__(self) -> None:
+        check_settings(self)
         lo, hi = np.asarray(self.workspace_min_m, float), np.asarray(self.workspace_max_m, float)
-        if lo.shape != (3,) or hi.shape != (3,) or not np.all(lo < hi):
+        if not np.all(lo < hi):
             raise ConfigError(
-                "workspace_min_m / workspace_max_m must be 3-vectors with min < max on every "
-                f"axis, got {self.workspace_min_m} / {self.workspace_max_m}"
+                "workspace_min_m must be below workspace_max_m on every axis, got "
+                f"{self.workspace_min_m} / {self.workspace_max_m}"
             )
-        _require("voxel_size_m", self.voxel_size_m, 0.0, 0.1)
-        _require("plane_distance_m", self.plane_distance_m, 0.0, 0.1)
-        _require("cluster_eps_m", self.cluster_eps_m, self.voxel_size_m, 0.2)
-        _require("friction_coefficient", self.friction_coefficient, 0.0, 10.0)
-        _require("width_margin_m", self.width_margin_m, -1e-12, self.gripper.max_opening_m)
-        _require("table_clearance_m", self.table_clearance_m, -1e-12, 0.1)
-        _require("collision_margin_m", self.collision_margin_m, -1e-12, 0.05)
-        for name in (
-            "cluster_min_points",
-            "n_candidates",
-            "top_k_per_object",
-            "top_k_total",
-            "max_cloud_points",
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+        if self.cluster_eps_m <= self.voxel_size_m:
+            raise ConfigError(
+                f"cluster_eps_m ({self.cluster_eps_m}) must be > voxel_size_m "
+                f"({self.voxel_size_m})"
+            )
+        if self.width_margin_m >= self.gripper.max_opening_m:
+            raise ConfigError(
+                f"width_margin_m ({self.width_margin_m}) must be < max_opening_m "
+                f"({self.gripper.max_opening_m})"
+            )
         approach = np.asarray(self.preferred_approach, float)
-        if approach.shape != (3,) or abs(np.linalg.norm(approach) - 1.0) > 1e-3:
+        if abs(np.linalg.norm(approach) - 1.0) > 1e-3:
             raise ConfigError(
                 f"preferred_approach must be a unit 3-vector, got {self.preferred_approach}"
             )

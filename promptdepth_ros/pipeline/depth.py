@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,19 +24,26 @@ from promptdepth_ros.prompt.conditioning import (
     condition_prompt,
 )
 from promptdepth_ros.prompt.sources import PromptSource, build_raw_prompt
+from promptdepth_ros.settings import check_settings, group, setting
 
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """Prompt resolution (rows, cols) and prompt conditioning."""
+    """Prompt resolution and prompt conditioning (parameters ``prompt.*``)."""
 
-    prompt_hw: tuple[int, int] = (192, 256)
-    conditioning: PromptConditioningConfig = field(default_factory=PromptConditioningConfig)
+    height: int = setting(
+        192, "Prompt rows (the LiDAR is projected at this size)", low=8, high=4096, read_only=True
+    )
+    width: int = setting(256, "Prompt columns", low=8, high=4096, read_only=True)
+    conditioning: PromptConditioningConfig = group(PromptConditioningConfig)
 
     def __post_init__(self) -> None:
-        h, w = self.prompt_hw
-        if not (8 <= h <= 4096 and 8 <= w <= 4096):
-            raise ConfigError(f"prompt.height/prompt.width must be in [8, 4096], got {h}x{w}")
+        check_settings(self)
+
+    @property
+    def prompt_hw(self) -> tuple[int, int]:
+        """(rows, cols) of the prompt."""
+        return (self.height, self.width)
 
 
 @dataclass(frozen=True)

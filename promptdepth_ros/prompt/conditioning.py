@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.prompt.hole_filling import MAX_FILL_K, fill_prompt_holes
+from promptdepth_ros.settings import check_settings, setting
 
 
 class FallbackMode(Enum):
@@ -32,53 +33,48 @@ class PromptDecision(Enum):
 
 @dataclass(frozen=True)
 class PromptConditioningConfig:
-    """Prompt conditioning parameters (metres, seconds).
+    """Prompt conditioning: range clipping, hole filling and the no-prompt fallback policy."""
 
-    ``fill_k``: neighbours for k-NN hole filling (0 = no filling; 4 as PromptDA recommends).
-    ``max_fill_px``: holes farther than this (prompt pixels) from every return stay NaN, and
-    the pipeline reports no depth there (0 = fill everything).
-    ``min_valid_ratio``: fraction of valid prompt pixels below which the prompt is unusable.
-    ``fallback`` may be given as a FallbackMode or its value ("skip", "last_good", "monocular").
-    """
-
-    min_range_m: float = 0.1
-    max_range_m: float = 10.0
-    fill_k: int = 4
-    max_fill_px: float = 0.0
-    min_valid_ratio: float = 0.001
-    fallback: FallbackMode = FallbackMode.LAST_GOOD
-    last_good_max_age_s: float = 0.5
+    min_range_m: float = setting(
+        0.1, "Returns nearer than this are dropped, metres", low=0.0, high=1000.0
+    )
+    max_range_m: float = setting(
+        20.0, "Returns farther than this are dropped, metres", low=0.01, high=1000.0
+    )
+    fill_k: int = setting(
+        4, "Neighbours for prompt hole filling (0 = no filling)", low=0, high=MAX_FILL_K
+    )
+    max_fill_px: float = setting(
+        12.0,
+        "Prompt holes farther than this (prompt pixels) from any return are not filled "
+        "and the output has no depth (NaN) there; 0 = fill everything",
+        low=0.0,
+        high=4096.0,
+    )
+    min_valid_ratio: float = setting(
+        0.01,
+        "Below this share of valid prompt pixels the fallback policy applies",
+        low=0.0,
+        high=1.0,
+    )
+    fallback: FallbackMode = setting(
+        FallbackMode.SKIP,
+        "When the prompt is too sparse: 'skip' the frame, reuse the 'last_good' prompt, "
+        "or run the 'monocular' engine",
+    )
+    last_good_max_age_s: float = setting(
+        1.0,
+        "Oldest last good prompt the 'last_good' fallback may reuse, seconds",
+        low=0.0,
+        high=3600.0,
+    )
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.min_range_m) and self.min_range_m >= 0.0):
-            raise ConfigError(f"min_range_m must be finite and >= 0, got {self.min_range_m}")
-        if not (math.isfinite(self.max_range_m) and self.max_range_m > self.min_range_m):
+        check_settings(self)
+        if self.max_range_m <= self.min_range_m:
             raise ConfigError(
-                f"max_range_m must be finite and > min_range_m ({self.min_range_m}), "
-                f"got {self.max_range_m}"
+                f"max_range_m ({self.max_range_m}) must be > min_range_m ({self.min_range_m})"
             )
-        if (
-            isinstance(self.fill_k, bool)
-            or not isinstance(self.fill_k, (int, np.integer))
-            or not 0 <= self.fill_k <= MAX_FILL_K
-        ):
-            raise ConfigError(f"fill_k must be an integer in [0, {MAX_FILL_K}], got {self.fill_k}")
-        if not (math.isfinite(self.max_fill_px) and self.max_fill_px >= 0.0):
-            raise ConfigError(f"max_fill_px must be finite and >= 0, got {self.max_fill_px}")
-        if not 0.0 <= self.min_valid_ratio <= 1.0:
-            raise ConfigError(f"min_valid_ratio must be in [0, 1], got {self.min_valid_ratio}")
-        if not (math.isfinite(self.last_good_max_age_s) and self.last_good_max_age_s >= 0.0):
-            raise ConfigError(
-                f"last_good_max_age_s must be finite and >= 0, got {self.last_good_max_age_s}"
-            )
-        if not isinstance(self.fallback, FallbackMode):
-            names = [mode.value for mode in FallbackMode]
-            try:
-                object.__setattr__(self, "fallback", FallbackMode(str(self.fallback).lower()))
-            except ValueError:
-                raise ConfigError(
-                    f"fallback must be one of {names}, got {self.fallback!r}"
-                ) from None
 
 
 @dataclass(frozen=True)
