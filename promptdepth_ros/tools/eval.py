@@ -13,8 +13,10 @@ from promptdepth_ros.engines.registry import create_engine
 from promptdepth_ros.engines.spec import EngineSpec
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.eval.depth_eval import EngineSummary, EvalConfig, evaluate_engines
+from promptdepth_ros.tools.cli import add_setting_option, specs_by_name
 
-ENGINES = ("guided", "promptda", "depth_pro")
+ENGINE_SETTINGS = specs_by_name(EngineSpec)
+ENGINES = ENGINE_SETTINGS["name"].choices
 BASELINE_FACTORIES: dict[str, Callable[[], DepthEngine]] = {
     "nearest": NearestUpsampleEngine,
     "bilinear": BilinearUpsampleEngine,
@@ -35,16 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=ENGINES,
         help="engine to evaluate (repeatable; default: guided)",
     )
-    parser.add_argument("--backend", default="auto", help="backend of learned engines")
-    parser.add_argument("--variant", default="vits", help="PromptDA encoder size")
+    add_setting_option(parser, "--backend", ENGINE_SETTINGS["backend"])
+    add_setting_option(parser, "--variant", ENGINE_SETTINGS["variant"])
     parser.add_argument("--weights", type=Path, help="HF model directory or PromptDA .ckpt")
     parser.add_argument("--onnx", type=Path, help="ONNX model (onnxruntime backend)")
-    parser.add_argument(
-        "--input-long-side",
-        type=int,
-        default=1008,
-        help="PromptDA network input long side (torch backend)",
-    )
+    add_setting_option(parser, "--input-long-side", ENGINE_SETTINGS["input_long_side"])
     parser.add_argument(
         "--random-init",
         action="store_true",
