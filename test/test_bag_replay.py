@@ -18,8 +18,8 @@ from sensor_msgs.msg import Image
 
 from promptdepth_ros.geometry.transforms import matrix_to_quaternion
 from promptdepth_ros.ros.bag import read_bag
-from promptdepth_ros.ros.convert.frames import stamp_ns
 from promptdepth_ros.ros.convert.image import image_to_depth_m
+from promptdepth_ros.ros.convert.stamps import stamp_ns
 from promptdepth_ros.ros.prompt_depth_node import PromptDepthNode
 from promptdepth_ros.ros.scene_bag import (
     CLOUD_TOPIC,

@@ -9,8 +9,8 @@ import pytest
 
 from promptdepth_ros.pipeline.depth import DepthPipeline
 from promptdepth_ros.ros.bag import bag_message_counts, read_bag
-from promptdepth_ros.ros.convert.frames import stamp_ns
 from promptdepth_ros.ros.convert.image import image_to_depth_m
+from promptdepth_ros.ros.convert.stamps import stamp_ns
 from promptdepth_ros.ros.scene_bag import write_scene_bag
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
 from promptdepth_ros.tools import process_bag

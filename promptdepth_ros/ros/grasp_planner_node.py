@@ -13,7 +13,6 @@ from typing import Any
 
 from geometry_msgs.msg import PoseArray
 from rclpy.node import Node
-from rclpy.time import Time
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
@@ -23,6 +22,7 @@ from promptdepth_ros.grasp.planner import plan_grasps_in_frame
 from promptdepth_ros.msg import GraspArray
 from promptdepth_ros.ros.convert.grasps import grasp_array_msg, marker_array_msg, pose_array_msg
 from promptdepth_ros.ros.convert.pointcloud import read_xyz
+from promptdepth_ros.ros.convert.stamps import stamp_ns
 from promptdepth_ros.ros.diagnostics import DiagnosticsPublisher, report_dropped
 from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
 from promptdepth_ros.ros.health import HealthMonitor
@@ -92,7 +92,7 @@ class GraspPlannerNode(Node):
 
     def _plan_and_publish(self, msg: PointCloud2) -> None:
         frame = str(self.params["planning_frame"])
-        T = self._extrinsics.lookup(frame, msg.header.frame_id, Time.from_msg(msg.header.stamp))
+        T = self._extrinsics.lookup(frame, msg.header.frame_id, stamp_ns(msg.header))
         plan = plan_grasps_in_frame(read_xyz(msg), T, self.config)
         for stage, ms in plan.timings_ms.items():
             self.health.timing(f"plan.{stage.removesuffix('_ms')}", ms)

@@ -13,9 +13,7 @@ import sys
 import time
 from typing import Any
 
-from rclpy.clock_type import ClockType
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Float64
 
@@ -167,16 +165,11 @@ class PromptDepthNode(LifecycleNode):
             self._worker.submit(msgs)
             self.health.set_counts("worker", {"skipped_for_newer": self._worker.stats.skipped})
 
-    def _lookup(self, target: str, source: str, stamp_ns: int) -> Any:
-        return self._extrinsics.lookup(
-            target, source, Time(nanoseconds=stamp_ns, clock_type=ClockType.ROS_TIME)
-        )
-
     def _process(self, msgs: tuple[Any, ...]) -> None:
         pipeline = self.pipeline
         if pipeline is None:
             return
-        frame = frame_from_messages(msgs, self.params["input.mode"], self._lookup)
+        frame = frame_from_messages(msgs, self.params["input.mode"], self._extrinsics.lookup)
         out = pipeline.process(frame)
         self.health.set_counts("fallback", pipeline.decisions)
         self.health.set_counts("skipped", dict(pipeline.skipped))

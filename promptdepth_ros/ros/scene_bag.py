@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from builtin_interfaces.msg import Time
 from numpy.typing import NDArray
 from std_msgs.msg import Header
 
@@ -22,6 +21,7 @@ from promptdepth_ros.ros.bag import BagWriter, tf_static_cdr
 from promptdepth_ros.ros.convert.camera_info import camera_info_msg_from_model
 from promptdepth_ros.ros.convert.image import depth_to_image_msg, rgb_to_image_msg
 from promptdepth_ros.ros.convert.pointcloud import create_xyz_cloud
+from promptdepth_ros.ros.convert.stamps import time_msg
 from promptdepth_ros.sim.lidar import simulate_lidar_depth, simulate_lidar_points
 from promptdepth_ros.sim.render import RenderedFrame, render
 from promptdepth_ros.sim.scene import TabletopScene
@@ -54,7 +54,7 @@ class SceneBag:
 
 
 def _header(stamp_ns: int, frame_id: str) -> Header:
-    return Header(stamp=Time(sec=stamp_ns // 10**9, nanosec=stamp_ns % 10**9), frame_id=frame_id)
+    return Header(stamp=time_msg(stamp_ns), frame_id=frame_id)
 
 
 def _stamps(

@@ -12,8 +12,8 @@ from sensor_msgs.msg import Image
 
 from promptdepth_ros.eval.metrics import depth_metrics
 from promptdepth_ros.msg import GraspArray
-from promptdepth_ros.ros.convert.frames import stamp_ns
 from promptdepth_ros.ros.convert.image import image_to_depth_m
+from promptdepth_ros.ros.convert.stamps import stamp_ns
 from promptdepth_ros.ros.scene_bag import IMAGE_TOPIC, TRANSPORT_LATENCY_NS, SceneBag
 from promptdepth_ros.tools.replay import BagPlayer, TopicRecorder
 

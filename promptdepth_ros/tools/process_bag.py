@@ -26,13 +26,9 @@ from promptdepth_ros.geometry.transform_tree import StaticTransformBuffer
 from promptdepth_ros.grasp.planner import plan_grasps_in_frame
 from promptdepth_ros.pipeline.depth import DepthPipeline
 from promptdepth_ros.ros.bag import TF_MESSAGE, BagWriter, bag_message_counts, read_bag
-from promptdepth_ros.ros.convert.frames import (
-    frame_from_messages,
-    input_topics,
-    output_messages,
-    stamp_ns,
-)
+from promptdepth_ros.ros.convert.frames import frame_from_messages, input_topics, output_messages
 from promptdepth_ros.ros.convert.grasps import grasp_array_msg, marker_array_msg, pose_array_msg
+from promptdepth_ros.ros.convert.stamps import stamp_s
 from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
 from promptdepth_ros.ros.prompt_depth_params import (
     PROMPT_DEPTH_PARAMS,
@@ -166,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                     if record.msgtype == TF_MESSAGE:
                         tf.set_transforms(msg.transforms)
                         continue
-                    synced = sync.add(topic_index[record.topic], stamp_ns(msg.header) * 1e-9, msg)
+                    synced = sync.add(topic_index[record.topic], stamp_s(msg.header), msg)
                     if synced is None:
                         continue
                     frame = frame_from_messages(synced, mode, lookup)

@@ -21,15 +21,11 @@ from promptdepth_ros.ros.convert.camera_info import (
 )
 from promptdepth_ros.ros.convert.image import depth_to_image_msg, image_to_depth_m, image_to_rgb
 from promptdepth_ros.ros.convert.pointcloud import depth_to_xyzrgb_cloud, read_xyz
+from promptdepth_ros.ros.convert.stamps import stamp_ns, stamp_s
 
 InputMode = Literal["cloud", "depth", "none"]
 # (target_frame, source_frame, stamp_ns) -> T_target_source; raises MissingTransform.
 TransformLookup = Callable[[str, str, int], NDArray[np.float64]]
-
-
-def stamp_ns(header: Any) -> int:
-    """Nanoseconds of a std_msgs/Header stamp."""
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
 
 
 def input_topics(mode: InputMode, depth_registered: bool) -> list[str]:
@@ -70,7 +66,7 @@ def frame_from_messages(
     """
     image_msg, info_msg = msgs[0], msgs[1]
     return FrameInput(
-        stamp_s=stamp_ns(image_msg.header) * 1e-9,
+        stamp_s=stamp_s(image_msg.header),
         rgb=image_to_rgb(image_msg),
         camera=camera_model_from_msg(info_msg),
         prompt=_prompt_source(msgs, mode, image_msg.header.frame_id, lookup),
