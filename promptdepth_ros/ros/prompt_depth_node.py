@@ -20,8 +20,12 @@ from std_msgs.msg import Float64
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.geometry.transforms import parse_xyz_quat
 from promptdepth_ros.pipeline.depth import DepthPipeline
-from promptdepth_ros.ros.convert.frames import frame_from_messages, input_topics, output_messages
 from promptdepth_ros.ros.convert.image import depth_to_image_msg
+from promptdepth_ros.ros.convert.synced_set import (
+    frame_from_messages,
+    input_topics,
+    output_messages,
+)
 from promptdepth_ros.ros.diagnostics import DiagnosticsPublisher, report_dropped
 from promptdepth_ros.ros.health import HealthMonitor
 from promptdepth_ros.ros.parameters import declare_parameters

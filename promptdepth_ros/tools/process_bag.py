@@ -26,9 +26,13 @@ from promptdepth_ros.geometry.transform_tree import StaticTransformBuffer
 from promptdepth_ros.grasp.planner import plan_grasps_in_frame
 from promptdepth_ros.pipeline.depth import DepthPipeline
 from promptdepth_ros.ros.bag import TF_MESSAGE, BagWriter, bag_message_counts, read_bag
-from promptdepth_ros.ros.convert.frames import frame_from_messages, input_topics, output_messages
 from promptdepth_ros.ros.convert.grasps import grasp_array_msg, marker_array_msg, pose_array_msg
 from promptdepth_ros.ros.convert.stamps import stamp_s
+from promptdepth_ros.ros.convert.synced_set import (
+    frame_from_messages,
+    input_topics,
+    output_messages,
+)
 from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
 from promptdepth_ros.ros.prompt_depth_params import (
     PROMPT_DEPTH_PARAMS,
