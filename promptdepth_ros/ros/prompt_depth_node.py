@@ -20,7 +20,7 @@ from std_msgs.msg import Float64
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.geometry.transforms import parse_xyz_quat
 from promptdepth_ros.pipeline.depth import DepthPipeline
-from promptdepth_ros.ros.convert.image import depth_to_image_msg
+from promptdepth_ros.ros.convert.image import float_to_image_msg
 from promptdepth_ros.ros.convert.synced_set import (
     frame_from_messages,
     input_topics,
@@ -191,7 +191,7 @@ class PromptDepthNode(LifecycleNode):
         if points is not None:
             self._pub_points.publish(points)
         if out.confidence is not None:
-            self._pub_confidence.publish(depth_to_image_msg(out.confidence, msgs[0].header))
+            self._pub_confidence.publish(float_to_image_msg(out.confidence, msgs[0].header))
         if out.focal_px is not None:
             self._pub_focal.publish(Float64(data=float(out.focal_px)))
         self.health.count("published")

@@ -19,7 +19,7 @@ from promptdepth_ros.errors import ConfigError
 from promptdepth_ros.geometry.transforms import invert_transform
 from promptdepth_ros.ros.bag import BagWriter, tf_static_cdr
 from promptdepth_ros.ros.convert.camera_info import camera_info_msg_from_model
-from promptdepth_ros.ros.convert.image import depth_to_image_msg, rgb_to_image_msg
+from promptdepth_ros.ros.convert.image import depth_to_mm_image_msg, rgb_to_image_msg
 from promptdepth_ros.ros.convert.pointcloud import create_xyz_cloud
 from promptdepth_ros.ros.convert.stamps import time_msg
 from promptdepth_ros.sim.lidar import simulate_lidar_depth, simulate_lidar_points
@@ -129,7 +129,7 @@ def write_scene_bag(
                     relative_noise=lidar_relative_noise,
                 )
                 header = _header(stamp_ns, camera.frame_id)
-                bag.write(DEPTH_TOPIC, receive_ns, depth_to_image_msg(depth, header, "16UC1"))
+                bag.write(DEPTH_TOPIC, receive_ns, depth_to_mm_image_msg(depth, header))
     return SceneBag(
         path=path,
         truth=truth,

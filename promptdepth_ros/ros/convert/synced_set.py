@@ -19,7 +19,7 @@ from promptdepth_ros.ros.convert.camera_info import (
     camera_info_msg_from_model,
     camera_model_from_msg,
 )
-from promptdepth_ros.ros.convert.image import depth_to_image_msg, image_to_depth_m, image_to_rgb
+from promptdepth_ros.ros.convert.image import float_to_image_msg, image_to_depth_m, image_to_rgb
 from promptdepth_ros.ros.convert.pointcloud import depth_to_xyzrgb_cloud, read_xyz
 from promptdepth_ros.ros.convert.stamps import stamp_ns, stamp_s
 
@@ -78,7 +78,7 @@ def output_messages(
 ) -> tuple[Image, CameraInfo, PointCloud2 | None]:
     """~/depth (32FC1, NaN = no depth), ~/camera_info and (optionally) the organized XYZRGB
     ~/points, all with the image's header."""
-    depth = depth_to_image_msg(out.depth_m, header)
+    depth = float_to_image_msg(out.depth_m, header)
     info = camera_info_msg_from_model(frame.camera, header)
     points = (
         depth_to_xyzrgb_cloud(header, out.depth_m, frame.camera, frame.rgb)
