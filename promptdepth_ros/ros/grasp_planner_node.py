@@ -20,7 +20,7 @@ from visualization_msgs.msg import MarkerArray
 from promptdepth_ros.geometry.transforms import parse_xyz_quat
 from promptdepth_ros.grasp.planner import plan_grasps_in_frame
 from promptdepth_ros.msg import GraspArray
-from promptdepth_ros.ros.convert.grasps import grasp_array_msg, marker_array_msg, pose_array_msg
+from promptdepth_ros.ros.convert.grasps import grasp_plan_messages
 from promptdepth_ros.ros.convert.pointcloud import read_xyz
 from promptdepth_ros.ros.convert.stamps import stamp_ns
 from promptdepth_ros.ros.diagnostics import DiagnosticsPublisher, report_dropped
@@ -97,13 +97,12 @@ class GraspPlannerNode(Node):
         for stage, ms in plan.timings_ms.items():
             self.health.timing(f"plan.{stage.removesuffix('_ms')}", ms)
         header = Header(stamp=msg.header.stamp, frame_id=frame)
-        self._pub_grasps.publish(grasp_array_msg(plan.grasps, header))
-        self._pub_poses.publish(pose_array_msg(plan.grasps, header))
-        self._pub_markers.publish(
-            marker_array_msg(
-                plan.grasps, header, self.config.gripper, float(self.params["markers.lifetime_s"])
-            )
+        grasps, poses, markers = grasp_plan_messages(
+            plan.grasps, header, self.config.gripper, float(self.params["markers.lifetime_s"])
         )
+        self._pub_grasps.publish(grasps)
+        self._pub_poses.publish(poses)
+        self._pub_markers.publish(markers)
         self.health.count("planned")
         self.health.count("grasps_published", len(plan.grasps))
 

@@ -129,9 +129,7 @@ class PromptDepthNode(LifecycleNode):
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Stop receiving; queued sets are dropped and counted."""
-        if self._sync is not None:
-            self._sync.destroy()
-            self._sync = None
+        self._unsubscribe()
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -141,11 +139,14 @@ class PromptDepthNode(LifecycleNode):
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Release everything on the way out."""
+        self._unsubscribe()
+        self.release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _unsubscribe(self) -> None:
         if self._sync is not None:
             self._sync.destroy()
             self._sync = None
-        self.release()
-        return TransitionCallbackReturn.SUCCESS
 
     def release(self) -> None:
         """Stop the worker and free the engine and publishers (safe to call twice)."""

@@ -26,7 +26,7 @@ from promptdepth_ros.geometry.transform_tree import StaticTransformBuffer
 from promptdepth_ros.grasp.planner import plan_grasps_in_frame
 from promptdepth_ros.pipeline.depth import DepthPipeline
 from promptdepth_ros.ros.bag import TF_MESSAGE, BagWriter, bag_message_counts, read_bag
-from promptdepth_ros.ros.convert.grasps import grasp_array_msg, marker_array_msg, pose_array_msg
+from promptdepth_ros.ros.convert.grasps import grasp_plan_messages
 from promptdepth_ros.ros.convert.stamps import stamp_s
 from promptdepth_ros.ros.convert.synced_set import (
     frame_from_messages,
@@ -50,6 +50,8 @@ OUT_TOPICS = {
     "poses": ("/grasp_planner_node/grasp_poses", "geometry_msgs/msg/PoseArray"),
     "markers": ("/grasp_planner_node/markers", "visualization_msgs/msg/MarkerArray"),
 }
+# The OUT_TOPICS of grasp_plan_messages(), in its order.
+GRASP_KEYS = ("grasps", "poses", "markers")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -187,17 +189,9 @@ def main(argv: list[str] | None = None) -> int:
                     points_cam = depth_to_points(out.depth_m, frame.camera)
                     plan = plan_grasps_in_frame(points_cam, T, grasp_config)
                     gh = Header(stamp=header.stamp, frame_id=args.planning_frame)
-                    bag.write(
-                        OUT_TOPICS["grasps"][0], record.stamp_ns, grasp_array_msg(plan.grasps, gh)
-                    )
-                    bag.write(
-                        OUT_TOPICS["poses"][0], record.stamp_ns, pose_array_msg(plan.grasps, gh)
-                    )
-                    bag.write(
-                        OUT_TOPICS["markers"][0],
-                        record.stamp_ns,
-                        marker_array_msg(plan.grasps, gh, grasp_config.gripper),
-                    )
+                    messages = grasp_plan_messages(plan.grasps, gh, grasp_config.gripper)
+                    for key, plan_msg in zip(GRASP_KEYS, messages, strict=True):
+                        bag.write(OUT_TOPICS[key][0], record.stamp_ns, plan_msg)
                 except MissingTransform as error:
                     skipped[f"missing_transform ({error})"] += 1
                 except PromptDepthError as error:

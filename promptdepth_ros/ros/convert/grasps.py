@@ -126,6 +126,20 @@ def marker_array_msg(
     return MarkerArray(markers=markers)
 
 
+def grasp_plan_messages(
+    grasps: Sequence[Grasp], header: Any, gripper: GripperModel, markers_lifetime_s: float = 0.0
+) -> tuple[GraspArray, PoseArray, MarkerArray]:
+    """~/grasps, ~/grasp_poses and ~/markers of one plan (best first), all with ``header``.
+
+    The grasp planner node and the offline bag tool both publish these, so they agree.
+    """
+    return (
+        grasp_array_msg(grasps, header),
+        pose_array_msg(grasps, header),
+        marker_array_msg(grasps, header, gripper, markers_lifetime_s),
+    )
+
+
 def moveit_grasps(grasps: Sequence[Grasp], header: Any) -> list[Any]:
     """moveit_msgs/Grasp list for a MoveIt pick pipeline; [] when moveit_msgs is absent.
 
