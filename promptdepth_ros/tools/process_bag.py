@@ -34,6 +34,7 @@ from promptdepth_ros.ros.convert.synced_set import (
     output_messages,
 )
 from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
+from promptdepth_ros.ros.launch_graph import GRAPH_OUTPUTS
 from promptdepth_ros.ros.prompt_depth_params import (
     PROMPT_DEPTH_PARAMS,
     engine_spec_from_params,
@@ -42,15 +43,7 @@ from promptdepth_ros.ros.prompt_depth_params import (
 from promptdepth_ros.settings import validate_all
 from promptdepth_ros.sync.approximate import ApproximateTimeSync
 
-OUT_TOPICS = {
-    "depth": ("/prompt_depth_node/depth", "sensor_msgs/msg/Image"),
-    "info": ("/prompt_depth_node/camera_info", "sensor_msgs/msg/CameraInfo"),
-    "points": ("/prompt_depth_node/points", "sensor_msgs/msg/PointCloud2"),
-    "grasps": ("/grasp_planner_node/grasps", "promptdepth_ros/msg/GraspArray"),
-    "poses": ("/grasp_planner_node/grasp_poses", "geometry_msgs/msg/PoseArray"),
-    "markers": ("/grasp_planner_node/markers", "visualization_msgs/msg/MarkerArray"),
-}
-# The OUT_TOPICS of grasp_plan_messages(), in its order.
+# The GRAPH_OUTPUTS of grasp_plan_messages(), in its order.
 GRASP_KEYS = ("grasps", "poses", "markers")
 
 
@@ -158,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     with writer as bag:
-        for topic, msgtype in OUT_TOPICS.values():
+        for topic, msgtype in GRAPH_OUTPUTS.values():
             bag.add_topic(topic, msgtype)
         try:
             for record in read_bag(args.input, wanted):
@@ -178,10 +171,10 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     header = synced[0].header
                     depth, info, points = output_messages(frame, out, header, True)
-                    bag.write(OUT_TOPICS["depth"][0], record.stamp_ns, depth)
-                    bag.write(OUT_TOPICS["info"][0], record.stamp_ns, info)
+                    bag.write(GRAPH_OUTPUTS["depth"][0], record.stamp_ns, depth)
+                    bag.write(GRAPH_OUTPUTS["info"][0], record.stamp_ns, info)
                     if points is not None:
-                        bag.write(OUT_TOPICS["points"][0], record.stamp_ns, points)
+                        bag.write(GRAPH_OUTPUTS["points"][0], record.stamp_ns, points)
                     written += 1
                     if args.no_grasps:
                         continue
@@ -191,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                     gh = Header(stamp=header.stamp, frame_id=args.planning_frame)
                     messages = grasp_plan_messages(plan.grasps, gh, grasp_config.gripper)
                     for key, plan_msg in zip(GRASP_KEYS, messages, strict=True):
-                        bag.write(OUT_TOPICS[key][0], record.stamp_ns, plan_msg)
+                        bag.write(GRAPH_OUTPUTS[key][0], record.stamp_ns, plan_msg)
                 except MissingTransform as error:
                     skipped[f"missing_transform ({error})"] += 1
                 except PromptDepthError as error:
