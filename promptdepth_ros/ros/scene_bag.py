@@ -22,16 +22,17 @@ from promptdepth_ros.ros.convert.camera_info import camera_info_msg_from_model
 from promptdepth_ros.ros.convert.image import depth_to_mm_image_msg, rgb_to_image_msg
 from promptdepth_ros.ros.convert.pointcloud import create_xyz_cloud
 from promptdepth_ros.ros.convert.stamps import time_msg
+from promptdepth_ros.ros.launch_graph import SENSOR_TOPICS
 from promptdepth_ros.sim.lidar import simulate_lidar_depth, simulate_lidar_points
 from promptdepth_ros.sim.render import RenderedFrame, render
 from promptdepth_ros.sim.scene import TabletopScene
 
 WORLD_FRAME = "table"
 LIDAR_FRAME = "lidar_link"
-IMAGE_TOPIC = "/camera/image_raw"
-INFO_TOPIC = "/camera/camera_info"
-CLOUD_TOPIC = "/lidar/points"
-DEPTH_TOPIC = "/lidar/depth"
+IMAGE_TOPIC = SENSOR_TOPICS["image"]
+INFO_TOPIC = SENSOR_TOPICS["camera_info"]
+CLOUD_TOPIC = SENSOR_TOPICS["points"]
+DEPTH_TOPIC = SENSOR_TOPICS["depth"]
 TF_STATIC_TOPIC = "/tf_static"
 START_NS = 1_700_000_000 * 10**9
 TRANSPORT_LATENCY_NS = 5_000_000  # bag (receive) time = header stamp + this

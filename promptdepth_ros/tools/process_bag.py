@@ -34,7 +34,7 @@ from promptdepth_ros.ros.convert.synced_set import (
     output_messages,
 )
 from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
-from promptdepth_ros.ros.launch_graph import GRAPH_OUTPUTS
+from promptdepth_ros.ros.launch_graph import GRAPH_OUTPUTS, SENSOR_TOPICS
 from promptdepth_ros.ros.prompt_depth_params import (
     PROMPT_DEPTH_PARAMS,
     engine_spec_from_params,
@@ -59,8 +59,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--onnx", help="ONNX model for the onnxruntime backend")
     p.add_argument("--random-init", action="store_true", help="random weights (testing only)")
     p.add_argument("--mode", choices=("cloud", "depth", "none"), help="prompt input")
-    p.add_argument("--image-topic", default="/camera/image_raw")
-    p.add_argument("--info-topic", default="/camera/camera_info")
+    p.add_argument("--image-topic", default=SENSOR_TOPICS["image"])
+    p.add_argument("--info-topic", default=SENSOR_TOPICS["camera_info"])
     p.add_argument("--prompt-topic", help="cloud or depth topic (default by --mode)")
     p.add_argument("--depth-info-topic", default="/lidar/camera_info")
     p.add_argument("--planning-frame", default="table", help="z-up frame for grasps")
@@ -121,9 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     except PromptDepthError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    prompt_topic = args.prompt_topic or {"cloud": "/lidar/points", "depth": "/lidar/depth"}.get(
-        mode
-    )
+    default_prompt = {"cloud": SENSOR_TOPICS["points"], "depth": SENSOR_TOPICS["depth"]}
+    prompt_topic = args.prompt_topic or default_prompt.get(mode)
     names = input_topics(mode, bool(params["input.depth_registered"]))
     by_name = {
         "image": args.image_topic,
