@@ -19,6 +19,10 @@ class UnsupportedEncoding(InputError):
     """An image encoding or point field layout that the package does not read."""
 
 
+class UnsupportedCameraModel(InputError):
+    """A camera distortion model that the package does not handle."""
+
+
 class MissingTransform(InputError):
     """The extrinsic between two frames is not known (no TF, no parameter)."""
 

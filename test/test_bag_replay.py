@@ -13,13 +13,12 @@ import numpy as np
 import pytest
 from rclpy.parameter import Parameter
 from rclpy.serialization import deserialize_message
-from ros_helpers import ros_session, wait_until
+from ros_helpers import ros_session, wait_until, xyz_quat_text
 from sensor_msgs.msg import Image
 
-from promptdepth_ros.geometry.transforms import matrix_to_quaternion
 from promptdepth_ros.ros.bag import read_bag
-from promptdepth_ros.ros.convert.frames import stamp_ns
 from promptdepth_ros.ros.convert.image import image_to_depth_m
+from promptdepth_ros.ros.convert.stamps import stamp_ns
 from promptdepth_ros.ros.prompt_depth_node import PromptDepthNode
 from promptdepth_ros.ros.scene_bag import (
     CLOUD_TOPIC,
@@ -36,8 +35,7 @@ DISTANCE_M = 0.9
 
 
 def _replay(bag_dir: Path, mode: str) -> tuple[list[Image], int]:
-    T = T_CAMERA_LIDAR
-    tf_text = " ".join(str(v) for v in (*T[:3, 3], *matrix_to_quaternion(T[:3, :3])))
+    tf_text = xyz_quat_text(T_CAMERA_LIDAR)
     overrides = [
         Parameter("input.reliable_qos", value=True),
         Parameter("input.mode", value=mode),

@@ -7,13 +7,12 @@ from builtin_interfaces.msg import Time
 from geometry_msgs.msg import PoseArray
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from ros_helpers import ros_session, wait_until
+from ros_helpers import ros_session, wait_until, xyz_quat_text
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
 
 from promptdepth_ros.camera.projection import depth_to_points
-from promptdepth_ros.geometry.transforms import matrix_to_quaternion
 from promptdepth_ros.msg import GraspArray
 from promptdepth_ros.ros.convert.pointcloud import create_xyzrgb_cloud
 from promptdepth_ros.ros.grasp_planner_node import GraspPlannerNode
@@ -28,7 +27,7 @@ def test_planner_node_publishes_sorted_grasps_poses_and_markers_in_the_planning_
     scene = generate_tabletop_scene(np.random.default_rng(11), camera)
     truth = render(scene)
     T = scene.T_world_camera
-    tf_text = " ".join(str(v) for v in (*T[:3, 3], *matrix_to_quaternion(T[:3, :3])))
+    tf_text = xyz_quat_text(T)
     overrides = [
         Parameter("input.reliable_qos", value=True),
         Parameter("planning_frame", value="table"),

@@ -15,7 +15,7 @@ from std_msgs.msg import Float64, Header
 
 from promptdepth_ros.ros.convert.camera_info import camera_info_msg_from_model
 from promptdepth_ros.ros.convert.image import (
-    depth_to_image_msg,
+    depth_to_mm_image_msg,
     image_to_depth_m,
     rgb_to_image_msg,
 )
@@ -66,7 +66,7 @@ def _run(params: dict, frame, depth_mode: bool = True):
         header = Header(stamp=Time(sec=7), frame_id=camera.frame_id)
         msgs = [rgb_to_image_msg(truth.rgb, header), camera_info_msg_from_model(camera, header)]
         if depth_mode:
-            msgs.append(depth_to_image_msg(prompt, header, "16UC1"))
+            msgs.append(depth_to_mm_image_msg(prompt, header))
         for pub, msg in zip(pubs, msgs, strict=True):
             pub.publish(msg)
         assert wait_until(lambda: out["depth"], 120.0)

@@ -9,8 +9,8 @@ import pytest
 
 from promptdepth_ros.pipeline.depth import DepthPipeline
 from promptdepth_ros.ros.bag import bag_message_counts, read_bag
-from promptdepth_ros.ros.convert.frames import stamp_ns
 from promptdepth_ros.ros.convert.image import image_to_depth_m
+from promptdepth_ros.ros.convert.stamps import stamp_ns
 from promptdepth_ros.ros.scene_bag import write_scene_bag
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
 from promptdepth_ros.tools import process_bag
@@ -80,9 +80,9 @@ def test_interrupt_closes_a_valid_bag_and_says_what_was_skipped(
 def test_bad_messages_are_skipped_with_their_reason(
     scene_bag, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from promptdepth_ros.ros.convert import frames
+    from promptdepth_ros.ros.convert import synced_set
 
-    original = frames.image_to_rgb
+    original = synced_set.image_to_rgb
     calls = {"n": 0}
 
     def fail_once(msg):
@@ -91,7 +91,7 @@ def test_bad_messages_are_skipped_with_their_reason(
             msg.encoding = "bayer_rggb8"
         return original(msg)
 
-    monkeypatch.setattr(frames, "image_to_rgb", fail_once)
+    monkeypatch.setattr(synced_set, "image_to_rgb", fail_once)
     out = tmp_path / "out"
     assert process_bag.main([str(scene_bag.path), str(out), "--no-grasps"]) == 0
     assert (

@@ -134,13 +134,6 @@ def test_monocular_and_skip_modes():
     assert skip.decide(_prompt(1), 0.1).decision is PromptDecision.SKIP
 
 
-def test_reset_forgets_the_last_good_prompt():
-    policy = PromptFallback(PromptConditioningConfig(min_valid_ratio=0.05))
-    policy.decide(_prompt(20), 0.0)
-    policy.reset()
-    assert policy.decide(_prompt(1), 0.1).decision is PromptDecision.SKIP
-
-
 def test_holes_beyond_the_fill_distance_stay_empty():
     depth = np.full((20, 40), np.nan, np.float32)
     depth[:, :5] = 2.0

@@ -10,7 +10,7 @@ from sensor_msgs.msg import CameraInfo
 from std_msgs.msg import Header
 
 from promptdepth_ros.camera.model import CameraModel
-from promptdepth_ros.errors import InputError, UnsupportedEncoding
+from promptdepth_ros.errors import InputError, UnsupportedCameraModel
 from promptdepth_ros.ros.convert.camera_info import (
     camera_info_msg_from_model,
     camera_model_from_msg,
@@ -67,7 +67,7 @@ def test_uncalibrated_k_is_rejected(k):
 
 
 def test_unknown_distortion_model_is_rejected():
-    with pytest.raises(UnsupportedEncoding, match="equidistant"):
+    with pytest.raises(UnsupportedCameraModel, match="equidistant"):
         camera_model_from_msg(make_info(distortion_model="equidistant", d=[0.0] * 4))
 
 

@@ -11,7 +11,8 @@ from std_msgs.msg import Header
 
 from promptdepth_ros.errors import InputError, UnsupportedEncoding
 from promptdepth_ros.ros.convert.image import (
-    depth_to_image_msg,
+    depth_to_mm_image_msg,
+    float_to_image_msg,
     image_to_depth_m,
     image_to_rgb,
     rgb_to_image_msg,
@@ -158,10 +159,22 @@ def test_truncated_data_and_short_step_raise_input_error():
 def test_depth_message_round_trip_keeps_nan_and_values():
     depth = np.array([[1.0, np.nan], [0.5, 12.25]], np.float32)
     header = Header(frame_id="camera_optical_frame")
-    msg = depth_to_image_msg(depth, header)
+    msg = float_to_image_msg(depth, header)
     assert (msg.encoding, msg.step, msg.height, msg.width) == ("32FC1", 8, 2, 2)
     assert msg.header.frame_id == "camera_optical_frame"
     np.testing.assert_array_equal(np.frombuffer(msg.data, np.float32).reshape(2, 2), depth)
+
+
+def test_millimetre_depth_message_rounds_and_zeroes_what_it_cannot_hold():
+    depth = np.array([[1.2344, np.nan], [-0.5, 70.0]], np.float32)
+    msg = depth_to_mm_image_msg(depth, Header())
+    assert (msg.encoding, msg.step) == ("16UC1", 4)
+    np.testing.assert_array_equal(
+        np.frombuffer(msg.data, np.uint16).reshape(2, 2), [[1234, 0], [0, 0]]
+    )
+    np.testing.assert_allclose(
+        image_to_depth_m(msg), [[1.234, np.nan], [np.nan, np.nan]], rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize("encoding", ["rgb8", "bgr8"])
@@ -174,7 +187,9 @@ def test_rgb_message_round_trip(encoding):
 
 def test_encoders_reject_wrong_arrays():
     with pytest.raises(InputError, match="2-D float"):
-        depth_to_image_msg(np.zeros((2, 2), np.uint16), Header())
+        float_to_image_msg(np.zeros((2, 2), np.uint16), Header())
+    with pytest.raises(InputError, match="2-D float"):
+        depth_to_mm_image_msg(np.zeros((2, 2, 1), np.float32), Header())
     with pytest.raises(InputError, match="uint8"):
         rgb_to_image_msg(np.zeros((2, 2, 3), np.float32), Header())
     with pytest.raises(UnsupportedEncoding, match="mono8"):

@@ -12,6 +12,7 @@ import pytest
 from builtin_interfaces.msg import Time
 from sensor_msgs.msg import Image
 
+from promptdepth_ros.ros.convert.stamps import stamp_s
 from promptdepth_ros.sync.approximate import ApproximateTimeSync
 
 pytestmark = pytest.mark.skipif(
@@ -51,6 +52,6 @@ def test_same_sets_as_message_filters(seed: int) -> None:  # pragma: no cover - 
     own = ApproximateTimeSync(2, 10, 0.015, callback=lambda *m: ours.append(_key(m)))
     for index, msg in _stream(seed):
         inputs[index].signalMessage(msg)
-        own.add(index, msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9, msg)
+        own.add(index, stamp_s(msg.header), msg)
     assert ours == theirs
     assert len(ours) == 30

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from promptdepth_ros.errors import InputError
+from promptdepth_ros.errors import InputError, UnsupportedCameraModel
 
 DistortionModel = str  # "plumb_bob" | "rational_polynomial" | "equidistant" | "" (none)
 SUPPORTED_DISTORTION_MODELS = ("", "none", "plumb_bob", "rational_polynomial")
@@ -40,9 +40,9 @@ class CameraModel:
                 f"focal lengths must be finite and > 0, got fx={self.fx} fy={self.fy}"
             )
         if self.distortion_model not in SUPPORTED_DISTORTION_MODELS:
-            raise InputError(
-                f"distortion model '{self.distortion_model}' is not supported; "
-                f"expected one of {SUPPORTED_DISTORTION_MODELS}"
+            raise UnsupportedCameraModel(
+                f"distortion model '{self.distortion_model}' is not supported; expected one "
+                f"of {SUPPORTED_DISTORTION_MODELS} (rectify the image upstream, e.g. image_proc)"
             )
 
     @property

@@ -103,6 +103,10 @@ class DepthPipeline:
         self._monocular = engine if not engine.needs_prompt else monocular
         if self._monocular is not None and self._monocular.needs_prompt:
             raise ConfigError(f"engine '{self._monocular.name}' needs a prompt: not monocular")
+        # The engine each decision runs; MONOCULAR only where a monocular engine exists.
+        self._engine_for = {PromptDecision.USE: engine, PromptDecision.USE_LAST_GOOD: engine}
+        if self._monocular is not None:
+            self._engine_for[PromptDecision.MONOCULAR] = self._monocular
         self.reconfigure(config)
         self._fallback = PromptFallback(config.conditioning)
         self.skipped: Counter[str] = Counter()
@@ -156,9 +160,7 @@ class DepthPipeline:
         if decision is PromptDecision.SKIP:
             self.skipped["prompt_invalid"] += 1
             return None
-        engine = self._monocular if decision is PromptDecision.MONOCULAR else self.engine
-        if engine is None:  # unreachable: reconfigure() requires it for MONOCULAR
-            raise ConfigError("no monocular engine for the MONOCULAR fallback")
+        engine = self._engine_for[decision]
         start = time.perf_counter()
         result = engine.infer(frame.rgb, prompt_m if engine.needs_prompt else None, frame.camera)
         timings["engine_ms"] = (time.perf_counter() - start) * 1e3

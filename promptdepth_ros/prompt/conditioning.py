@@ -173,10 +173,6 @@ class PromptFallback:
         self._counts[result.decision] += 1
         return result
 
-    def reset(self) -> None:
-        """Forget the last good prompt (e.g. after a time jump); the counts are kept."""
-        self._last_good = None
-
     def _fresh(self, stamp_s: float) -> bool:
         """True when a last good prompt exists and is not older than the maximum age."""
         age = stamp_s - self._last_good_stamp_s

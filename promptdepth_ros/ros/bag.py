@@ -30,6 +30,7 @@ from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 from promptdepth_ros.errors import InputError
 from promptdepth_ros.geometry.transforms import matrix_to_quaternion
+from promptdepth_ros.ros.convert.stamps import split_ns
 from promptdepth_ros.ros.share import PACKAGE, share_dir
 
 TYPESTORE = get_typestore(Stores.ROS2_KILTED)
@@ -111,7 +112,8 @@ def tf_static_cdr(
 ) -> bytes:
     """CDR of a tf2_msgs/TFMessage with (parent, child, T_parent_child) edges."""
     msgs = TYPESTORE.types
-    stamp = msgs["builtin_interfaces/msg/Time"](sec=stamp_ns // 10**9, nanosec=stamp_ns % 10**9)
+    sec, nanosec = split_ns(stamp_ns)
+    stamp = msgs["builtin_interfaces/msg/Time"](sec=sec, nanosec=nanosec)
     out = []
     for parent, child, T in transforms:
         qx, qy, qz, qw = matrix_to_quaternion(T[:3, :3])

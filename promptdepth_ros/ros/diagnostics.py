@@ -10,6 +10,8 @@ from rclpy.node import Node
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.ros.health import HealthMonitor
 
+DIAGNOSTICS_TOPIC = "/diagnostics"
+
 
 def report_dropped(node: Node, health: HealthMonitor, error: BaseException, what: str) -> None:
     """Count a dropped ``what`` (frame, cloud) by cause and log it at most once per period.
@@ -36,7 +38,7 @@ class DiagnosticsPublisher:
         self._monitor = monitor
         self._name = f"{node.get_name()}: pipeline"
         self._previous_errors = 0
-        self._publisher = node.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._publisher = node.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
         self._timer = node.create_timer(period_s, self.publish)
 
     def publish(self) -> None:

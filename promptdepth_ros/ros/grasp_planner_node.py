@@ -13,7 +13,6 @@ from typing import Any
 
 from geometry_msgs.msg import PoseArray
 from rclpy.node import Node
-from rclpy.time import Time
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
@@ -21,8 +20,9 @@ from visualization_msgs.msg import MarkerArray
 from promptdepth_ros.geometry.transforms import parse_xyz_quat
 from promptdepth_ros.grasp.planner import plan_grasps_in_frame
 from promptdepth_ros.msg import GraspArray
-from promptdepth_ros.ros.convert.grasps import grasp_array_msg, marker_array_msg, pose_array_msg
+from promptdepth_ros.ros.convert.grasps import grasp_plan_messages
 from promptdepth_ros.ros.convert.pointcloud import read_xyz
+from promptdepth_ros.ros.convert.stamps import stamp_ns
 from promptdepth_ros.ros.diagnostics import DiagnosticsPublisher, report_dropped
 from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
 from promptdepth_ros.ros.health import HealthMonitor
@@ -92,18 +92,17 @@ class GraspPlannerNode(Node):
 
     def _plan_and_publish(self, msg: PointCloud2) -> None:
         frame = str(self.params["planning_frame"])
-        T = self._extrinsics.lookup(frame, msg.header.frame_id, Time.from_msg(msg.header.stamp))
+        T = self._extrinsics.lookup(frame, msg.header.frame_id, stamp_ns(msg.header))
         plan = plan_grasps_in_frame(read_xyz(msg), T, self.config)
         for stage, ms in plan.timings_ms.items():
             self.health.timing(f"plan.{stage.removesuffix('_ms')}", ms)
         header = Header(stamp=msg.header.stamp, frame_id=frame)
-        self._pub_grasps.publish(grasp_array_msg(plan.grasps, header))
-        self._pub_poses.publish(pose_array_msg(plan.grasps, header))
-        self._pub_markers.publish(
-            marker_array_msg(
-                plan.grasps, header, self.config.gripper, float(self.params["markers.lifetime_s"])
-            )
+        grasps, poses, markers = grasp_plan_messages(
+            plan.grasps, header, self.config.gripper, float(self.params["markers.lifetime_s"])
         )
+        self._pub_grasps.publish(grasps)
+        self._pub_poses.publish(poses)
+        self._pub_markers.publish(markers)
         self.health.count("planned")
         self.health.count("grasps_published", len(plan.grasps))
 

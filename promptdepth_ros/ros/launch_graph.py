@@ -1,4 +1,4 @@
-"""The node graph of grasp.launch.py, described once for the launch file and the demo."""
+"""The node graph of grasp.launch.py and its outputs, described once for launch and tools."""
 
 from __future__ import annotations
 
@@ -15,6 +15,24 @@ FASTDDS_PROFILE_VARIABLES = ("FASTDDS_DEFAULT_PROFILES_FILE", "FASTRTPS_DEFAULT_
 FAST_DDS_2_DISTROS = frozenset({"humble", "iron", "jazzy"})
 # Room for the 64 MiB segments of a few processes (camera driver, both nodes, RViz, bag).
 MIN_SHM_FREE_BYTES = 512 * 1024 * 1024
+# Default sensor topics by the prompt node's input name: what the graph is wired to unless
+# told otherwise, what the generated scene bags hold and what the offline bag tool reads.
+SENSOR_TOPICS = {
+    "image": "/camera/image_raw",
+    "camera_info": "/camera/camera_info",
+    "points": "/lidar/points",
+    "depth": "/lidar/depth",
+}
+# The graph's depth, cloud and grasp outputs by short name: (topic, message type). The nodes
+# also publish ~/confidence and ~/focal_length_px (engines that have them) and /diagnostics.
+GRAPH_OUTPUTS: dict[str, tuple[str, str]] = {
+    "depth": ("/prompt_depth_node/depth", "sensor_msgs/msg/Image"),
+    "info": ("/prompt_depth_node/camera_info", "sensor_msgs/msg/CameraInfo"),
+    "points": ("/prompt_depth_node/points", "sensor_msgs/msg/PointCloud2"),
+    "grasps": ("/grasp_planner_node/grasps", "promptdepth_ros/msg/GraspArray"),
+    "poses": ("/grasp_planner_node/grasp_poses", "geometry_msgs/msg/PoseArray"),
+    "markers": ("/grasp_planner_node/markers", "visualization_msgs/msg/MarkerArray"),
+}
 
 
 @dataclass(frozen=True)
@@ -29,10 +47,10 @@ class GraphNode:
 
 
 def grasp_graph(
-    image_topic: str = "/camera/image_raw",
-    camera_info_topic: str = "/camera/camera_info",
-    lidar_topic: str = "/lidar/points",
-    depth_topic: str = "/lidar/depth",
+    image_topic: str = SENSOR_TOPICS["image"],
+    camera_info_topic: str = SENSOR_TOPICS["camera_info"],
+    lidar_topic: str = SENSOR_TOPICS["points"],
+    depth_topic: str = SENSOR_TOPICS["depth"],
     prompt_overrides: dict[str, bool | int | float | str] | None = None,
     grasp_overrides: dict[str, bool | int | float | str] | None = None,
 ) -> tuple[GraphNode, GraphNode]:
@@ -53,7 +71,7 @@ def grasp_graph(
         executable="grasp_planner_node",
         module="promptdepth_ros.ros.grasp_planner_node",
         params_file="grasp_planner.yaml",
-        remappings=(("points", "/prompt_depth_node/points"),),
+        remappings=(("points", GRAPH_OUTPUTS["points"][0]),),
         overrides=dict(grasp_overrides or {}),
     )
     return prompt, grasp

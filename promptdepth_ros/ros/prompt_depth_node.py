@@ -13,17 +13,19 @@ import sys
 import time
 from typing import Any
 
-from rclpy.clock_type import ClockType
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Float64
 
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.geometry.transforms import parse_xyz_quat
 from promptdepth_ros.pipeline.depth import DepthPipeline
-from promptdepth_ros.ros.convert.frames import frame_from_messages, input_topics, output_messages
-from promptdepth_ros.ros.convert.image import depth_to_image_msg
+from promptdepth_ros.ros.convert.image import float_to_image_msg
+from promptdepth_ros.ros.convert.synced_set import (
+    frame_from_messages,
+    input_topics,
+    output_messages,
+)
 from promptdepth_ros.ros.diagnostics import DiagnosticsPublisher, report_dropped
 from promptdepth_ros.ros.health import HealthMonitor
 from promptdepth_ros.ros.parameters import declare_parameters
@@ -127,9 +129,7 @@ class PromptDepthNode(LifecycleNode):
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Stop receiving; queued sets are dropped and counted."""
-        if self._sync is not None:
-            self._sync.destroy()
-            self._sync = None
+        self._unsubscribe()
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -139,11 +139,14 @@ class PromptDepthNode(LifecycleNode):
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Release everything on the way out."""
+        self._unsubscribe()
+        self.release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _unsubscribe(self) -> None:
         if self._sync is not None:
             self._sync.destroy()
             self._sync = None
-        self.release()
-        return TransitionCallbackReturn.SUCCESS
 
     def release(self) -> None:
         """Stop the worker and free the engine and publishers (safe to call twice)."""
@@ -167,16 +170,11 @@ class PromptDepthNode(LifecycleNode):
             self._worker.submit(msgs)
             self.health.set_counts("worker", {"skipped_for_newer": self._worker.stats.skipped})
 
-    def _lookup(self, target: str, source: str, stamp_ns: int) -> Any:
-        return self._extrinsics.lookup(
-            target, source, Time(nanoseconds=stamp_ns, clock_type=ClockType.ROS_TIME)
-        )
-
     def _process(self, msgs: tuple[Any, ...]) -> None:
         pipeline = self.pipeline
         if pipeline is None:
             return
-        frame = frame_from_messages(msgs, self.params["input.mode"], self._lookup)
+        frame = frame_from_messages(msgs, self.params["input.mode"], self._extrinsics.lookup)
         out = pipeline.process(frame)
         self.health.set_counts("fallback", pipeline.decisions)
         self.health.set_counts("skipped", dict(pipeline.skipped))
@@ -194,7 +192,7 @@ class PromptDepthNode(LifecycleNode):
         if points is not None:
             self._pub_points.publish(points)
         if out.confidence is not None:
-            self._pub_confidence.publish(depth_to_image_msg(out.confidence, msgs[0].header))
+            self._pub_confidence.publish(float_to_image_msg(out.confidence, msgs[0].header))
         if out.focal_px is not None:
             self._pub_focal.publish(Float64(data=float(out.focal_px)))
         self.health.count("published")

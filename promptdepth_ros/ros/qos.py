@@ -1,13 +1,8 @@
-"""QoS profiles of the package's topics, and the warning for incompatible QoS."""
+"""QoS profiles of the package's topics, and the inputs' warning for incompatible QoS."""
 
 from __future__ import annotations
 
-from rclpy.event_handler import (
-    PublisherEventCallbacks,
-    QoSOfferedIncompatibleQoSInfo,
-    QoSRequestedIncompatibleQoSInfo,
-    SubscriptionEventCallbacks,
-)
+from rclpy.event_handler import QoSRequestedIncompatibleQoSInfo, SubscriptionEventCallbacks
 from rclpy.node import Node
 from rclpy.qos import (
     DurabilityPolicy,
@@ -51,16 +46,3 @@ def subscription_events(node: Node, topic: str) -> SubscriptionEventCallbacks:
         )
 
     return SubscriptionEventCallbacks(incompatible_qos=warn)
-
-
-def publisher_events(node: Node, topic: str) -> PublisherEventCallbacks:
-    """Event callbacks that warn when a subscriber asks for more than we offer."""
-
-    def warn(info: QoSOfferedIncompatibleQoSInfo) -> None:
-        policy = qos_policy_name_from_kind(info.last_policy_kind)
-        node.get_logger().warning(
-            f"'{topic}': a subscriber requests QoS this publisher does not offer (policy "
-            f"{policy}); it will receive nothing. Subscribe with RELIABLE/VOLATILE or less."
-        )
-
-    return PublisherEventCallbacks(incompatible_qos=warn)

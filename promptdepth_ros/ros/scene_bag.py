@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from builtin_interfaces.msg import Time
 from numpy.typing import NDArray
 from std_msgs.msg import Header
 
@@ -20,18 +19,20 @@ from promptdepth_ros.errors import ConfigError
 from promptdepth_ros.geometry.transforms import invert_transform
 from promptdepth_ros.ros.bag import BagWriter, tf_static_cdr
 from promptdepth_ros.ros.convert.camera_info import camera_info_msg_from_model
-from promptdepth_ros.ros.convert.image import depth_to_image_msg, rgb_to_image_msg
+from promptdepth_ros.ros.convert.image import depth_to_mm_image_msg, rgb_to_image_msg
 from promptdepth_ros.ros.convert.pointcloud import create_xyz_cloud
+from promptdepth_ros.ros.convert.stamps import time_msg
+from promptdepth_ros.ros.launch_graph import SENSOR_TOPICS
 from promptdepth_ros.sim.lidar import simulate_lidar_depth, simulate_lidar_points
 from promptdepth_ros.sim.render import RenderedFrame, render
 from promptdepth_ros.sim.scene import TabletopScene
 
 WORLD_FRAME = "table"
 LIDAR_FRAME = "lidar_link"
-IMAGE_TOPIC = "/camera/image_raw"
-INFO_TOPIC = "/camera/camera_info"
-CLOUD_TOPIC = "/lidar/points"
-DEPTH_TOPIC = "/lidar/depth"
+IMAGE_TOPIC = SENSOR_TOPICS["image"]
+INFO_TOPIC = SENSOR_TOPICS["camera_info"]
+CLOUD_TOPIC = SENSOR_TOPICS["points"]
+DEPTH_TOPIC = SENSOR_TOPICS["depth"]
 TF_STATIC_TOPIC = "/tf_static"
 START_NS = 1_700_000_000 * 10**9
 TRANSPORT_LATENCY_NS = 5_000_000  # bag (receive) time = header stamp + this
@@ -54,7 +55,7 @@ class SceneBag:
 
 
 def _header(stamp_ns: int, frame_id: str) -> Header:
-    return Header(stamp=Time(sec=stamp_ns // 10**9, nanosec=stamp_ns % 10**9), frame_id=frame_id)
+    return Header(stamp=time_msg(stamp_ns), frame_id=frame_id)
 
 
 def _stamps(
@@ -129,7 +130,7 @@ def write_scene_bag(
                     relative_noise=lidar_relative_noise,
                 )
                 header = _header(stamp_ns, camera.frame_id)
-                bag.write(DEPTH_TOPIC, receive_ns, depth_to_image_msg(depth, header, "16UC1"))
+                bag.write(DEPTH_TOPIC, receive_ns, depth_to_mm_image_msg(depth, header))
     return SceneBag(
         path=path,
         truth=truth,

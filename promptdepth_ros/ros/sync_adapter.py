@@ -14,14 +14,10 @@ from typing import Any
 from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
-from rclpy.time import Time
 
+from promptdepth_ros.ros.convert.stamps import stamp_s
 from promptdepth_ros.ros.health import HealthMonitor
 from promptdepth_ros.sync.approximate import ApproximateTimeSync
-
-
-def _stamp_s(msg: Any) -> float:
-    return Time.from_msg(msg.header.stamp).nanoseconds * 1e-9
 
 
 class TopicSynchronizer:
@@ -83,7 +79,7 @@ class TopicSynchronizer:
         def receive(msg: Any) -> None:
             self._health.count(f"received.{name}")
             if own is not None:
-                own.add(index, _stamp_s(msg), msg)
+                own.add(index, stamp_s(msg.header), msg)
                 stats = own.stats
                 self._health.set_counts(
                     "sync",

@@ -6,6 +6,7 @@ import importlib.util
 
 import numpy as np
 from numpy.typing import NDArray
+from rclpy.clock_type import ClockType
 from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.time import Time
@@ -16,7 +17,7 @@ from promptdepth_ros.ros.qos import LATCHED_QOS
 
 
 class ExtrinsicsLookup:
-    """Looks up T_target_source (4x4) at a stamp.
+    """Looks up T_target_source (4x4) at a stamp in nanoseconds (ROS time).
 
     Sources, in order: tf2_ros (a full TF buffer) when importable; otherwise a static tree
     fed from /tf_static when tf2_msgs is importable; and the ``fallback`` transform (from a
@@ -47,15 +48,18 @@ class ExtrinsicsLookup:
         else:
             self.backend = "parameter"
 
-    def lookup(self, target_frame: str, source_frame: str, stamp: Time) -> NDArray[np.float64]:
-        """T_target_source; raises MissingTransform saying which sources were tried."""
+    def lookup(self, target_frame: str, source_frame: str, stamp_ns: int) -> NDArray[np.float64]:
+        """T_target_source at ``stamp_ns``; raises MissingTransform naming the sources tried."""
         if target_frame == source_frame:
             return np.eye(4)
         problem = "no TF source available (tf2_ros and tf2_msgs are not installed)"
         if self._tf_buffer is not None:
             try:
                 msg = self._tf_buffer.lookup_transform(
-                    target_frame, source_frame, stamp, timeout=self._timeout
+                    target_frame,
+                    source_frame,
+                    Time(nanoseconds=stamp_ns, clock_type=ClockType.ROS_TIME),
+                    timeout=self._timeout,
                 )
                 return transform_from_msg(msg.transform)
             except Exception as error:

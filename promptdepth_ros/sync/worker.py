@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from promptdepth_ros.errors import ConfigError
+
 T = TypeVar("T")
 
 
@@ -29,6 +31,7 @@ class LatestWorker(Generic[T]):
     (counted as skipped). ``max_pending=1`` is a one-slot mailbox: a live robot always gets the
     newest frame; a larger value absorbs short stalls when no frame may be lost (bag replay).
     Exceptions from the handler are counted, passed to ``on_error`` and the worker keeps running.
+    Raises ConfigError for ``max_pending < 1``.
     """
 
     def __init__(
@@ -39,7 +42,7 @@ class LatestWorker(Generic[T]):
         max_pending: int = 1,
     ) -> None:
         if max_pending < 1:
-            raise ValueError(f"max_pending must be >= 1, got {max_pending}")
+            raise ConfigError(f"max_pending must be >= 1, got {max_pending}")
         self._handler = handler
         self._on_error = on_error
         self._cond = threading.Condition()

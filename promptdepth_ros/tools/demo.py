@@ -26,7 +26,9 @@ from promptdepth_ros.eval.visualize import save_depth_png
 from promptdepth_ros.geometry.transforms import matrix_to_quaternion
 from promptdepth_ros.ros.bag import read_bag
 from promptdepth_ros.ros.convert.image import image_to_depth_m
+from promptdepth_ros.ros.diagnostics import DIAGNOSTICS_TOPIC
 from promptdepth_ros.ros.launch_graph import (
+    GRAPH_OUTPUTS,
     fastdds_environment,
     grasp_graph,
     ros_arguments,
@@ -42,15 +44,12 @@ from promptdepth_ros.ros.scene_bag import (
 )
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
 
-POINTS_TOPIC = "/prompt_depth_node/points"
+DEPTH_TOPIC = GRAPH_OUTPUTS["depth"][0]
+POINTS_TOPIC = GRAPH_OUTPUTS["points"][0]
+GRASPS_TOPIC = GRAPH_OUTPUTS["grasps"][0]
 OUTPUT_TOPICS = (
-    ("/prompt_depth_node/depth", "sensor_msgs/msg/Image"),
-    ("/prompt_depth_node/camera_info", "sensor_msgs/msg/CameraInfo"),
-    (POINTS_TOPIC, "sensor_msgs/msg/PointCloud2"),
-    ("/grasp_planner_node/grasps", "promptdepth_ros/msg/GraspArray"),
-    ("/grasp_planner_node/grasp_poses", "geometry_msgs/msg/PoseArray"),
-    ("/grasp_planner_node/markers", "visualization_msgs/msg/MarkerArray"),
-    ("/diagnostics", "diagnostic_msgs/msg/DiagnosticArray"),
+    *GRAPH_OUTPUTS.values(),
+    (DIAGNOSTICS_TOPIC, "diagnostic_msgs/msg/DiagnosticArray"),
 )
 
 
@@ -177,8 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         deadline = time.monotonic() + 60.0
         last_total, last_change = -1, time.monotonic()
         while time.monotonic() - last_change < 3.0 and time.monotonic() < deadline:
-            total = recorder.count("/prompt_depth_node/depth")
-            total += recorder.count("/grasp_planner_node/grasps")
+            total = recorder.count(DEPTH_TOPIC) + recorder.count(GRASPS_TOPIC)
             if total != last_total:
                 last_total, last_change = total, time.monotonic()
             time.sleep(0.1)
@@ -189,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         node.destroy_node()
         rclpy.try_shutdown()
     report = summarise(args, bag, player, recorder, published, codes)
-    depth_msgs = recorder.messages("/prompt_depth_node/depth")
+    depth_msgs = recorder.messages(DEPTH_TOPIC)
     if depth_msgs:
         from rclpy.serialization import deserialize_message
         from sensor_msgs.msg import Image

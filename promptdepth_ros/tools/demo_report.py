@@ -12,8 +12,10 @@ from sensor_msgs.msg import Image
 
 from promptdepth_ros.eval.metrics import depth_metrics
 from promptdepth_ros.msg import GraspArray
-from promptdepth_ros.ros.convert.frames import stamp_ns
 from promptdepth_ros.ros.convert.image import image_to_depth_m
+from promptdepth_ros.ros.convert.stamps import stamp_ns
+from promptdepth_ros.ros.diagnostics import DIAGNOSTICS_TOPIC
+from promptdepth_ros.ros.launch_graph import GRAPH_OUTPUTS
 from promptdepth_ros.ros.scene_bag import IMAGE_TOPIC, TRANSPORT_LATENCY_NS, SceneBag
 from promptdepth_ros.tools.replay import BagPlayer, TopicRecorder
 
@@ -22,7 +24,7 @@ def _last_diagnostics(recorder: TopicRecorder) -> dict[str, dict[str, str]]:
     from diagnostic_msgs.msg import DiagnosticArray
 
     latest: dict[str, dict[str, str]] = {}
-    for r in recorder.messages("/diagnostics"):
+    for r in recorder.messages(DIAGNOSTICS_TOPIC):
         for status in deserialize_message(r.data, DiagnosticArray).status:
             latest[status.name] = {kv.key: kv.value for kv in status.values}
     return latest
@@ -44,7 +46,7 @@ def summarise(
 ) -> dict[str, Any]:
     """Build, print and return the summary; writes grasps.json next to the outputs."""
     latencies, errors = [], []
-    for r in recorder.messages("/prompt_depth_node/depth"):
+    for r in recorder.messages(GRAPH_OUTPUTS["depth"][0]):
         msg = deserialize_message(r.data, Image)
         sent = player.published_at_s.get(
             (IMAGE_TOPIC, stamp_ns(msg.header) + TRANSPORT_LATENCY_NS)
@@ -54,7 +56,7 @@ def summarise(
         errors.append(depth_metrics(image_to_depth_m(msg), bag.truth.depth_m))
     plans = [
         deserialize_message(r.data, GraspArray)
-        for r in recorder.messages("/grasp_planner_node/grasps")
+        for r in recorder.messages(GRAPH_OUTPUTS["grasps"][0])
     ]
     # The newest plan that found grasps (a plan on a noisy cloud can find none).
     with_grasps = [p for p in plans if p.grasps]
@@ -100,8 +102,8 @@ def summarise(
             "not_replayed_topics": sorted(player.unpublishable),
         },
         "frames_out": {
-            "depth": recorder.count("/prompt_depth_node/depth"),
-            "points": recorder.count("/prompt_depth_node/points"),
+            "depth": recorder.count(GRAPH_OUTPUTS["depth"][0]),
+            "points": recorder.count(GRAPH_OUTPUTS["points"][0]),
             "grasp_plans": len(plans),
         },
         "latency_ms": {"image_to_depth": _percentiles(latencies), "last_stage": stage_ms},

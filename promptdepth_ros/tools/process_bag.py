@@ -26,14 +26,15 @@ from promptdepth_ros.geometry.transform_tree import StaticTransformBuffer
 from promptdepth_ros.grasp.planner import plan_grasps_in_frame
 from promptdepth_ros.pipeline.depth import DepthPipeline
 from promptdepth_ros.ros.bag import TF_MESSAGE, BagWriter, bag_message_counts, read_bag
-from promptdepth_ros.ros.convert.frames import (
+from promptdepth_ros.ros.convert.grasps import grasp_plan_messages
+from promptdepth_ros.ros.convert.stamps import stamp_s
+from promptdepth_ros.ros.convert.synced_set import (
     frame_from_messages,
     input_topics,
     output_messages,
-    stamp_ns,
 )
-from promptdepth_ros.ros.convert.grasps import grasp_array_msg, marker_array_msg, pose_array_msg
 from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
+from promptdepth_ros.ros.launch_graph import GRAPH_OUTPUTS, SENSOR_TOPICS
 from promptdepth_ros.ros.prompt_depth_params import (
     PROMPT_DEPTH_PARAMS,
     engine_spec_from_params,
@@ -42,14 +43,8 @@ from promptdepth_ros.ros.prompt_depth_params import (
 from promptdepth_ros.settings import validate_all
 from promptdepth_ros.sync.approximate import ApproximateTimeSync
 
-OUT_TOPICS = {
-    "depth": ("/prompt_depth_node/depth", "sensor_msgs/msg/Image"),
-    "info": ("/prompt_depth_node/camera_info", "sensor_msgs/msg/CameraInfo"),
-    "points": ("/prompt_depth_node/points", "sensor_msgs/msg/PointCloud2"),
-    "grasps": ("/grasp_planner_node/grasps", "promptdepth_ros/msg/GraspArray"),
-    "poses": ("/grasp_planner_node/grasp_poses", "geometry_msgs/msg/PoseArray"),
-    "markers": ("/grasp_planner_node/markers", "visualization_msgs/msg/MarkerArray"),
-}
+# The GRAPH_OUTPUTS of grasp_plan_messages(), in its order.
+GRASP_KEYS = ("grasps", "poses", "markers")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -64,8 +59,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--onnx", help="ONNX model for the onnxruntime backend")
     p.add_argument("--random-init", action="store_true", help="random weights (testing only)")
     p.add_argument("--mode", choices=("cloud", "depth", "none"), help="prompt input")
-    p.add_argument("--image-topic", default="/camera/image_raw")
-    p.add_argument("--info-topic", default="/camera/camera_info")
+    p.add_argument("--image-topic", default=SENSOR_TOPICS["image"])
+    p.add_argument("--info-topic", default=SENSOR_TOPICS["camera_info"])
     p.add_argument("--prompt-topic", help="cloud or depth topic (default by --mode)")
     p.add_argument("--depth-info-topic", default="/lidar/camera_info")
     p.add_argument("--planning-frame", default="table", help="z-up frame for grasps")
@@ -126,9 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     except PromptDepthError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    prompt_topic = args.prompt_topic or {"cloud": "/lidar/points", "depth": "/lidar/depth"}.get(
-        mode
-    )
+    default_prompt = {"cloud": SENSOR_TOPICS["points"], "depth": SENSOR_TOPICS["depth"]}
+    prompt_topic = args.prompt_topic or default_prompt.get(mode)
     names = input_topics(mode, bool(params["input.depth_registered"]))
     by_name = {
         "image": args.image_topic,
@@ -156,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     with writer as bag:
-        for topic, msgtype in OUT_TOPICS.values():
+        for topic, msgtype in GRAPH_OUTPUTS.values():
             bag.add_topic(topic, msgtype)
         try:
             for record in read_bag(args.input, wanted):
@@ -166,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                     if record.msgtype == TF_MESSAGE:
                         tf.set_transforms(msg.transforms)
                         continue
-                    synced = sync.add(topic_index[record.topic], stamp_ns(msg.header) * 1e-9, msg)
+                    synced = sync.add(topic_index[record.topic], stamp_s(msg.header), msg)
                     if synced is None:
                         continue
                     frame = frame_from_messages(synced, mode, lookup)
@@ -176,10 +170,10 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     header = synced[0].header
                     depth, info, points = output_messages(frame, out, header, True)
-                    bag.write(OUT_TOPICS["depth"][0], record.stamp_ns, depth)
-                    bag.write(OUT_TOPICS["info"][0], record.stamp_ns, info)
+                    bag.write(GRAPH_OUTPUTS["depth"][0], record.stamp_ns, depth)
+                    bag.write(GRAPH_OUTPUTS["info"][0], record.stamp_ns, info)
                     if points is not None:
-                        bag.write(OUT_TOPICS["points"][0], record.stamp_ns, points)
+                        bag.write(GRAPH_OUTPUTS["points"][0], record.stamp_ns, points)
                     written += 1
                     if args.no_grasps:
                         continue
@@ -187,17 +181,9 @@ def main(argv: list[str] | None = None) -> int:
                     points_cam = depth_to_points(out.depth_m, frame.camera)
                     plan = plan_grasps_in_frame(points_cam, T, grasp_config)
                     gh = Header(stamp=header.stamp, frame_id=args.planning_frame)
-                    bag.write(
-                        OUT_TOPICS["grasps"][0], record.stamp_ns, grasp_array_msg(plan.grasps, gh)
-                    )
-                    bag.write(
-                        OUT_TOPICS["poses"][0], record.stamp_ns, pose_array_msg(plan.grasps, gh)
-                    )
-                    bag.write(
-                        OUT_TOPICS["markers"][0],
-                        record.stamp_ns,
-                        marker_array_msg(plan.grasps, gh, grasp_config.gripper),
-                    )
+                    messages = grasp_plan_messages(plan.grasps, gh, grasp_config.gripper)
+                    for key, plan_msg in zip(GRASP_KEYS, messages, strict=True):
+                        bag.write(GRAPH_OUTPUTS[key][0], record.stamp_ns, plan_msg)
                 except MissingTransform as error:
                     skipped[f"missing_transform ({error})"] += 1
                 except PromptDepthError as error:

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 from sensor_msgs.msg import CameraInfo
 
-from promptdepth_ros.camera.model import SUPPORTED_DISTORTION_MODELS, CameraModel
-from promptdepth_ros.errors import InputError, UnsupportedEncoding
+from promptdepth_ros.camera.model import CameraModel
+from promptdepth_ros.errors import InputError
 
 
 def camera_model_from_msg(msg: Any) -> CameraModel:
@@ -19,19 +19,13 @@ def camera_model_from_msg(msg: Any) -> CameraModel:
     is ``roi.width // binning_x`` x ``roi.height // binning_y``. ``roi.do_rectify`` only says
     whether the ROI still needs rectification and does not change the intrinsics. D is kept as
     is (it acts on normalised coordinates). Raises InputError for zero/non-finite K or an empty
-    image, UnsupportedEncoding for an unknown distortion model.
+    image, UnsupportedCameraModel (from CameraModel) for an unknown distortion model.
     """
     k = np.asarray(msg.k, dtype=np.float64).reshape(-1)
     if k.size != 9 or not np.all(np.isfinite(k)) or k[0] <= 0.0 or k[4] <= 0.0:
         raise InputError(
             f"CameraInfo K must be 9 finite values with fx, fy > 0, got {k.tolist()}; "
             "the camera is not calibrated or the driver publishes an empty CameraInfo"
-        )
-    model = str(msg.distortion_model)
-    if model not in SUPPORTED_DISTORTION_MODELS:
-        raise UnsupportedEncoding(
-            f"distortion model '{model}' is not supported; expected one of "
-            f"{SUPPORTED_DISTORTION_MODELS} (rectify the image upstream, e.g. image_proc)"
         )
     distortion = tuple(float(c) for c in msg.d)
     if not all(np.isfinite(distortion)):
@@ -56,7 +50,7 @@ def camera_model_from_msg(msg: Any) -> CameraModel:
         fy=float(k[4]) / binning_y,
         cx=(float(k[2]) - x_off) / binning_x,
         cy=(float(k[5]) - y_off) / binning_y,
-        distortion_model=model,
+        distortion_model=str(msg.distortion_model),
         distortion=distortion,
         frame_id=str(msg.header.frame_id),
     )

@@ -15,6 +15,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 from promptdepth_ros.grasp.types import Grasp, GripperModel
 from promptdepth_ros.msg import Grasp as GraspMsg
 from promptdepth_ros.msg import GraspArray
+from promptdepth_ros.ros.convert.stamps import duration_msg
 
 POST_GRASP_RETREAT_M = 0.10
 
@@ -91,8 +92,7 @@ def marker_array_msg(
 
     Starts with a DELETEALL so markers of a previous plan disappear.
     """
-    sec = int(lifetime_s)
-    lifetime = Duration(sec=sec, nanosec=int((lifetime_s - sec) * 1e9))
+    lifetime = duration_msg(lifetime_s)
     markers = [Marker(header=header, action=Marker.DELETEALL)]
     fd, ft, fw = gripper.finger_depth_m, gripper.finger_thickness_m, gripper.finger_width_m
     for i, g in enumerate(grasps):
@@ -124,6 +124,20 @@ def marker_array_msg(
             ),
         ]
     return MarkerArray(markers=markers)
+
+
+def grasp_plan_messages(
+    grasps: Sequence[Grasp], header: Any, gripper: GripperModel, markers_lifetime_s: float = 0.0
+) -> tuple[GraspArray, PoseArray, MarkerArray]:
+    """~/grasps, ~/grasp_poses and ~/markers of one plan (best first), all with ``header``.
+
+    The grasp planner node and the offline bag tool both publish these, so they agree.
+    """
+    return (
+        grasp_array_msg(grasps, header),
+        pose_array_msg(grasps, header),
+        marker_array_msg(grasps, header, gripper, markers_lifetime_s),
+    )
 
 
 def moveit_grasps(grasps: Sequence[Grasp], header: Any) -> list[Any]:

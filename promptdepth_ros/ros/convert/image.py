@@ -200,27 +200,36 @@ def _to_message(pixels: NDArray[Any], header: Any, encoding: str) -> Image:
     return msg
 
 
-def depth_to_image_msg(
-    depth_m: NDArray[np.floating], header: Any, encoding: str = "32FC1"
-) -> Image:
-    """(H, W) depth in metres -> Image per REP 118.
-
-    32FC1 keeps metres and NaN (no return); 16UC1 stores rounded millimetres with 0 for NaN
-    and for depth beyond 65.535 m. Raises InputError for a non-2-D or non-float array and
-    UnsupportedEncoding for another encoding.
-    """
-    depth = np.asarray(depth_m)
-    if depth.ndim != 2 or not np.issubdtype(depth.dtype, np.floating):
+def _float_2d(values: NDArray[np.floating], what: str) -> NDArray[np.floating]:
+    """``values`` as an array; raises InputError unless it is 2-D and floating point."""
+    array_2d = np.asarray(values)
+    if array_2d.ndim != 2 or not np.issubdtype(array_2d.dtype, np.floating):
         raise InputError(
-            f"depth must be a 2-D float array in metres, got shape {depth.shape} {depth.dtype}"
+            f"{what} must be a 2-D float array, got shape {array_2d.shape} {array_2d.dtype}"
         )
-    if encoding == "32FC1":
-        return _to_message(np.ascontiguousarray(depth, dtype=np.float32), header, "32FC1")
-    if encoding == "16UC1":
-        mm = np.round(np.nan_to_num(depth, nan=0.0, posinf=0.0, neginf=0.0) * 1000.0)
-        mm[(mm < 0) | (mm > 65535)] = 0
-        return _to_message(mm.astype(np.uint16), header, "16UC1")
-    raise UnsupportedEncoding(f"depth images are written as 32FC1 or 16UC1, not '{encoding}'")
+    return array_2d
+
+
+def float_to_image_msg(values: NDArray[np.floating], header: Any) -> Image:
+    """(H, W) float array -> 32FC1 Image, values as float32 with NaN kept (any float image).
+
+    The node publishes depth in metres (REP 118, NaN = no return) and confidence with it.
+    Raises InputError for a non-2-D or non-float array.
+    """
+    pixels = _float_2d(values, "a float image")
+    return _to_message(np.ascontiguousarray(pixels, dtype=np.float32), header, "32FC1")
+
+
+def depth_to_mm_image_msg(depth_m: NDArray[np.floating], header: Any) -> Image:
+    """(H, W) depth in metres -> 16UC1 Image of rounded millimetres (REP 118).
+
+    NaN, inf and depth outside [0, 65.535] m become 0 (no return).
+    Raises InputError for a non-2-D or non-float array.
+    """
+    depth = _float_2d(depth_m, "depth in metres")
+    mm = np.round(np.nan_to_num(depth, nan=0.0, posinf=0.0, neginf=0.0) * 1000.0)
+    mm[(mm < 0) | (mm > 65535)] = 0
+    return _to_message(mm.astype(np.uint16), header, "16UC1")
 
 
 def rgb_to_image_msg(rgb: NDArray[np.uint8], header: Any, encoding: str = "rgb8") -> Image:

@@ -106,12 +106,17 @@ def read_xyz(msg: Any) -> NDArray[np.float32]:
     return xyz
 
 
-def xyzrgb_fields() -> list[PointField]:
-    """PointFields of the PCL XYZRGB layout: x, y, z float32 and packed rgb float32 at 12."""
+def _float32_fields(names: tuple[str, ...]) -> list[PointField]:
+    """Consecutive scalar FLOAT32 PointFields ``names`` at offsets 0, 4, 8, ..."""
     return [
         PointField(name=name, offset=4 * i, datatype=PointField.FLOAT32, count=1)
-        for i, name in enumerate(("x", "y", "z", "rgb"))
+        for i, name in enumerate(names)
     ]
+
+
+def xyzrgb_fields() -> list[PointField]:
+    """PointFields of the PCL XYZRGB layout: x, y, z float32 and packed rgb float32 at 12."""
+    return _float32_fields((*_XYZ, "rgb"))
 
 
 def _xyzrgb_message(height: int, width: int, data: array.array[int]) -> PointCloud2:
@@ -209,10 +214,7 @@ def create_xyz_cloud(header: Any, xyz: NDArray[np.floating]) -> PointCloud2:
     msg = new_message(PointCloud2)
     msg.header = header
     msg.height, msg.width = 1, int(points.shape[0])
-    msg.fields = [
-        PointField(name=name, offset=4 * i, datatype=PointField.FLOAT32, count=1)
-        for i, name in enumerate(("x", "y", "z"))
-    ]
+    msg.fields = _float32_fields(_XYZ)
     msg.is_bigendian = sys.byteorder == "big"
     msg.point_step = 12
     msg.row_step = 12 * int(points.shape[0])

@@ -19,17 +19,13 @@ from promptdepth_ros.ros.convert.camera_info import (
     camera_info_msg_from_model,
     camera_model_from_msg,
 )
-from promptdepth_ros.ros.convert.image import depth_to_image_msg, image_to_depth_m, image_to_rgb
+from promptdepth_ros.ros.convert.image import float_to_image_msg, image_to_depth_m, image_to_rgb
 from promptdepth_ros.ros.convert.pointcloud import depth_to_xyzrgb_cloud, read_xyz
+from promptdepth_ros.ros.convert.stamps import stamp_ns, stamp_s
 
 InputMode = Literal["cloud", "depth", "none"]
 # (target_frame, source_frame, stamp_ns) -> T_target_source; raises MissingTransform.
 TransformLookup = Callable[[str, str, int], NDArray[np.float64]]
-
-
-def stamp_ns(header: Any) -> int:
-    """Nanoseconds of a std_msgs/Header stamp."""
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
 
 
 def input_topics(mode: InputMode, depth_registered: bool) -> list[str]:
@@ -70,7 +66,7 @@ def frame_from_messages(
     """
     image_msg, info_msg = msgs[0], msgs[1]
     return FrameInput(
-        stamp_s=stamp_ns(image_msg.header) * 1e-9,
+        stamp_s=stamp_s(image_msg.header),
         rgb=image_to_rgb(image_msg),
         camera=camera_model_from_msg(info_msg),
         prompt=_prompt_source(msgs, mode, image_msg.header.frame_id, lookup),
@@ -82,7 +78,7 @@ def output_messages(
 ) -> tuple[Image, CameraInfo, PointCloud2 | None]:
     """~/depth (32FC1, NaN = no depth), ~/camera_info and (optionally) the organized XYZRGB
     ~/points, all with the image's header."""
-    depth = depth_to_image_msg(out.depth_m, header)
+    depth = float_to_image_msg(out.depth_m, header)
     info = camera_info_msg_from_model(frame.camera, header)
     points = (
         depth_to_xyzrgb_cloud(header, out.depth_m, frame.camera, frame.rgb)
