@@ -22,6 +22,7 @@ from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.base import DepthResult
 from promptdepth_ros.engines.baselines import check_inputs, densify_prompt
 from promptdepth_ros.engines.resampling import resize_image, resize_nearest, source_coords
+from promptdepth_ros.engines.spec import EngineSpec, ResolvedBackend
 from promptdepth_ros.errors import ConfigError
 
 _FALLBACK_WEIGHT = 1e-6
@@ -279,3 +280,8 @@ class GuidedEngine:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def create_guided_engine(spec: EngineSpec, backend: ResolvedBackend) -> GuidedEngine:
+    """The guided engine with its default config; it has no weights and runs on numpy only."""
+    return GuidedEngine()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from promptdepth_ros.engines.spec import EngineSpec
 from promptdepth_ros.errors import ConfigError, PromptDepthError
@@ -55,11 +56,24 @@ def input_shapes(args: argparse.Namespace, depth_pro_side: int) -> dict[str, tup
     return {"image": (1, 3, height, width), "prompt_depth": (1, 1, *args.prompt_size)}
 
 
+def build_network(spec: EngineSpec) -> tuple[Any, str, tuple[str, ...]]:
+    """The torch network to export, a description of its weights, and its output names."""
+    if spec.engine == "promptda":
+        from promptdepth_ros.engines.promptda.engine import PROMPTDA_OUTPUTS
+        from promptdepth_ros.engines.promptda.factory import build_promptda_network
+
+        return (*build_promptda_network(spec), PROMPTDA_OUTPUTS)
+    from promptdepth_ros.engines.depth_pro.engine import DEPTH_PRO_OUTPUTS
+    from promptdepth_ros.engines.depth_pro.factory import build_depth_pro_network
+
+    return (*build_depth_pro_network(spec), DEPTH_PRO_OUTPUTS)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Export the model; returns the exit status."""
     args = parse_args(argv)
     try:
-        from promptdepth_ros.engines.learned import build_network, weights_tag
+        from promptdepth_ros.engines.learned import weights_tag
         from promptdepth_ros.tools.onnx_export import export_network
 
         spec = EngineSpec(
@@ -70,9 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             random_init=args.random_init,
             depth_pro_size=args.depth_pro_size,
         )
-        network, description = build_network(spec)
+        network, description, outputs = build_network(spec)
         shapes = input_shapes(args, int(getattr(network, "input_size", 0)))
-        outputs = ["depth"] if args.engine == "promptda" else ["depth", "fov"]
         metadata = {
             "engine": args.engine,
             "variant": args.variant if args.engine == "promptda" else args.depth_pro_size,
