@@ -7,17 +7,14 @@ import pytest
 from scipy import ndimage
 
 from promptdepth_ros.engines.base import DepthEngine
-from promptdepth_ros.engines.baselines import (
-    BilinearUpsampleEngine,
-    NearestUpsampleEngine,
-    densify_prompt,
-)
+from promptdepth_ros.engines.baselines import BilinearUpsampleEngine, NearestUpsampleEngine
 from promptdepth_ros.engines.guided import (
     GuidedConfig,
     GuidedEngine,
     cell_mean_colour,
     median_filter,
 )
+from promptdepth_ros.engines.prompt_input import densify_prompt
 from promptdepth_ros.engines.resampling import resize_image
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.eval.metrics import depth_metrics

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from promptdepth_ros.engines.backends import TensorMap
-from promptdepth_ros.engines.backends.common import ClosingBackend, check_inputs
+from promptdepth_ros.engines.backends.common import ClosingBackend, validate_input_tensors
 from promptdepth_ros.errors import ConfigError, EngineError
 
 Precision = Literal["fp32", "fp16"]
@@ -46,7 +46,7 @@ class TorchBackend(ClosingBackend):
 
     def infer(self, inputs: TensorMap) -> TensorMap:
         """Run the module; returns float32 numpy outputs by name."""
-        check_inputs(inputs, self.input_names, self.input_shapes)
+        validate_input_tensors(inputs, self.input_names, self.input_shapes)
         args = [
             torch.from_numpy(np.ascontiguousarray(inputs[n])).to(self.device, self.dtype)
             for n in self.input_names

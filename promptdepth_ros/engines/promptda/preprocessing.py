@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from promptdepth_ros.engines.base import validate_rgb
 from promptdepth_ros.engines.resampling import resize_image
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.prompt.hole_filling import fill_prompt_holes
@@ -65,15 +66,9 @@ def network_input_size(height: int, width: int, long_side: int) -> tuple[int, in
     )
 
 
-def check_rgb(rgb: NDArray[np.uint8]) -> None:
-    """Raise InputError unless ``rgb`` is (H, W, 3) uint8."""
-    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise InputError(f"rgb must be (H, W, 3) uint8, got {rgb.shape} {rgb.dtype}")
-
-
 def prepare_image(rgb: NDArray[np.uint8], height: int, width: int) -> NDArray[np.float32]:
     """(1, 3, height, width) float32 RGB in [0, 1]: /255 then INTER_AREA, as PromptDA does."""
-    check_rgb(rgb)
+    validate_rgb(rgb)
     image = resize_image(rgb.astype(np.float32) / np.float32(255.0), height, width, "area")
     return np.ascontiguousarray(image.transpose(2, 0, 1)[None])
 
