@@ -18,6 +18,7 @@ from promptdepth_ros.engines.prompt_input import densify_prompt
 from promptdepth_ros.engines.resampling import resize_image
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.eval.metrics import depth_metrics
+from promptdepth_ros.prompt.hole_filling import fill_prompt_holes_nearest
 from promptdepth_ros.sim.lidar import simulate_lidar_depth
 from promptdepth_ros.sim.render import render
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
@@ -103,6 +104,14 @@ def test_condition_prompt_reduces_sparse_prompts_and_fills_holes():
     dense, valid = densify_prompt(prompt, (40, 40))
     assert dense.shape == (20, 20) and valid.mean() == 0.5
     np.testing.assert_array_equal(dense, 2.0)
+
+
+def test_nearest_hole_fill_copies_the_closest_valid_return():
+    depth = np.array([[1.0, np.nan, np.nan, 4.0], [np.nan, np.nan, np.nan, np.nan]], np.float32)
+    filled = fill_prompt_holes_nearest(depth, np.isfinite(depth))
+    np.testing.assert_array_equal(filled, [[1.0, 1.0, 4.0, 4.0], [1.0, 1.0, 4.0, 4.0]])
+    with pytest.raises(InputError, match="no valid pixel"):
+        fill_prompt_holes_nearest(depth, np.zeros(depth.shape, bool))
 
 
 @pytest.mark.parametrize("engine_cls", ENGINES)

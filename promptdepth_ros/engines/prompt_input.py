@@ -10,10 +10,10 @@ import math
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 
 from promptdepth_ros.engines.base import validate_rgb
 from promptdepth_ros.errors import InputError
+from promptdepth_ros.prompt.hole_filling import fill_prompt_holes_nearest
 
 MIN_PROMPT_DENSITY = 0.3
 
@@ -81,7 +81,4 @@ def densify_prompt(
     if density < min_density:
         factor = math.ceil(math.sqrt(min_density / density))
         depth, valid = _reduce_valid_mean(depth, valid, (-(-h // factor), -(-w // factor)))
-    if valid.all():
-        return depth.astype(np.float32), valid
-    nearest = ndimage.distance_transform_edt(~valid, return_distances=False, return_indices=True)
-    return depth[nearest[0], nearest[1]].astype(np.float32), valid
+    return fill_prompt_holes_nearest(depth, valid), valid

@@ -3,7 +3,7 @@
 Image: RGB / 255, resized with OpenCV INTER_AREA (emulated exactly) so that the long side is
 ``long_side`` px and both sides are floored to multiples of 14 (1920x1440 -> 1008x756).
 Prompt: metres at its native resolution, holes filled from the k nearest valid returns
-(:func:`promptdepth_ros.prompt.conditioning.fill_prompt_holes`) so
+(:func:`promptdepth_ros.prompt.hole_filling.fill_prompt_holes`) so
 that its min/max (taken inside the network) are those of the valid returns only.
 Output: bilinear back to the image resolution.
 """
