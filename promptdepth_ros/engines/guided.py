@@ -24,6 +24,7 @@ from promptdepth_ros.engines.prompt_input import densify_prompt, validate_rgb_an
 from promptdepth_ros.engines.resampling import resize_image, resize_nearest, source_coords
 from promptdepth_ros.engines.spec import EngineSpec, ResolvedBackend
 from promptdepth_ros.errors import ConfigError
+from promptdepth_ros.prompt.pooling import block_index
 
 _FALLBACK_WEIGHT = 1e-6
 
@@ -153,7 +154,7 @@ def bilateral_denoise(
 
 def _cell_membership(n_image: int, n_grid: int) -> sp.csr_matrix:
     """(n_grid, n_image) 0/1 float32 matrix: which grid cell each image row (or column) is in."""
-    cells = np.arange(n_image) * n_grid // n_image
+    cells = block_index(n_image, n_grid)
     ones = np.ones(n_image, np.float32)
     return sp.csr_matrix((ones, (cells, np.arange(n_image))), shape=(n_grid, n_image))
 

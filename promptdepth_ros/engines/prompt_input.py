@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from promptdepth_ros.engines.base import validate_rgb
 from promptdepth_ros.errors import InputError
 from promptdepth_ros.prompt.hole_filling import fill_prompt_holes_nearest
+from promptdepth_ros.prompt.pooling import mean_pool_valid
 
 MIN_PROMPT_DENSITY = 0.3
 
@@ -40,20 +41,6 @@ def validate_rgb_and_prompt(
     return prompt_m.astype(np.float32, copy=False)
 
 
-def _reduce_valid_mean(
-    depth: NDArray[np.float32], valid: NDArray[np.bool_], out_hw: tuple[int, int]
-) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
-    """Mean of the valid pixels of each cell of an (out_h, out_w) grid; a cell needs one."""
-    h, w = depth.shape
-    out_h, out_w = out_hw
-    cell = ((np.arange(h) * out_h // h)[:, None] * out_w + np.arange(w) * out_w // w).ravel()
-    sums = np.bincount(cell, np.where(valid, depth, 0.0).ravel(), out_h * out_w)
-    counts = np.bincount(cell, valid.ravel().astype(np.float64), out_h * out_w)
-    has = counts > 0
-    out = np.where(has, sums / np.maximum(counts, 1.0), np.nan).astype(np.float32)
-    return out.reshape(out_hw), has.reshape(out_hw)
-
-
 def densify_prompt(
     prompt_m: NDArray[np.float32],
     image_hw: tuple[int, int],
@@ -76,9 +63,9 @@ def densify_prompt(
     h, w = prompt_m.shape
     if h > image_hw[0] or w > image_hw[1]:
         h, w = min(h, image_hw[0]), min(w, image_hw[1])
-        depth, valid = _reduce_valid_mean(depth, valid, (h, w))
+        depth, valid = mean_pool_valid(depth, valid, (h, w))
     density = float(valid.mean())
     if density < min_density:
         factor = math.ceil(math.sqrt(min_density / density))
-        depth, valid = _reduce_valid_mean(depth, valid, (-(-h // factor), -(-w // factor)))
+        depth, valid = mean_pool_valid(depth, valid, (-(-h // factor), -(-w // factor)))
     return fill_prompt_holes_nearest(depth, valid), valid
