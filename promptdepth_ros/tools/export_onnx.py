@@ -5,20 +5,19 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from promptdepth_ros.engines.spec import EngineSpec
+from promptdepth_ros.engines.promptda.preprocessing import PATCH_SIZE
+from promptdepth_ros.engines.spec import DepthProSize, EngineSpec, Precision, Variant
 from promptdepth_ros.errors import ConfigError, PromptDepthError
-
-PATCH = 14
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--engine", choices=("promptda", "depth_pro"), default="promptda")
-    parser.add_argument("--variant", choices=("vits", "vitb", "vitl"), default="vits")
-    parser.add_argument("--depth-pro-size", choices=("full", "reduced"), default="full")
+    parser.add_argument("--variant", choices=get_args(Variant), default="vits")
+    parser.add_argument("--depth-pro-size", choices=get_args(DepthProSize), default="full")
     parser.add_argument(
         "--input-size",
         type=int,
@@ -36,7 +35,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="PromptDA prompt size (the LiDAR depth resolution)",
     )
     parser.add_argument("--opset", type=int, default=17)
-    parser.add_argument("--precision", choices=("fp32", "fp16"), default="fp32")
+    parser.add_argument("--precision", choices=get_args(Precision), default="fp32")
     weights = parser.add_mutually_exclusive_group(required=True)
     weights.add_argument("--weights", type=Path, help="transformers directory or model.ckpt")
     weights.add_argument("--random-init", action="store_true", help="random weights (tests)")
@@ -49,8 +48,10 @@ def input_shapes(args: argparse.Namespace, depth_pro_side: int) -> dict[str, tup
     if args.engine == "depth_pro":
         return {"image": (1, 3, depth_pro_side, depth_pro_side)}
     height, width = args.input_size
-    if height % PATCH or width % PATCH or height <= 0 or width <= 0:
-        raise ConfigError(f"--input-size must be positive multiples of 14, got {height} {width}")
+    if height % PATCH_SIZE or width % PATCH_SIZE or height <= 0 or width <= 0:
+        raise ConfigError(
+            f"--input-size must be positive multiples of {PATCH_SIZE}, got {height} {width}"
+        )
     if min(args.prompt_size) <= 0:
         raise ConfigError(f"--prompt-size must be positive, got {args.prompt_size}")
     return {"image": (1, 3, height, width), "prompt_depth": (1, 1, *args.prompt_size)}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 import numpy as np
 import torch
@@ -11,9 +10,8 @@ from torch import nn
 
 from promptdepth_ros.engines.backends import TensorMap
 from promptdepth_ros.engines.backends.common import ClosingBackend, validate_input_tensors
+from promptdepth_ros.engines.spec import Precision
 from promptdepth_ros.errors import ConfigError, EngineError
-
-Precision = Literal["fp32", "fp16"]
 
 
 class TorchBackend(ClosingBackend):

@@ -21,7 +21,7 @@ from promptdepth_ros.engines.resampling import resize_image
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.prompt.hole_filling import fill_prompt_holes
 
-PATCH = 14
+PATCH_SIZE = 14  # ViT patch side (px): network inputs are multiples of it
 MAX_LONG_SIDE = 4 * 1008  # 4K-class inputs, as in the PromptDA paper
 
 
@@ -43,9 +43,9 @@ class PromptDAPipelineConfig:
     support_sigma_px: float = 4.0
 
     def __post_init__(self) -> None:
-        if not PATCH <= self.long_side <= MAX_LONG_SIDE:
+        if not PATCH_SIZE <= self.long_side <= MAX_LONG_SIDE:
             raise ConfigError(
-                f"long_side must be in [{PATCH}, {MAX_LONG_SIDE}] px, got {self.long_side}"
+                f"long_side must be in [{PATCH_SIZE}, {MAX_LONG_SIDE}] px, got {self.long_side}"
             )
         if self.fill_k < 1:
             raise ConfigError(f"fill_k must be >= 1, got {self.fill_k}")
@@ -59,10 +59,10 @@ class PromptDAPipelineConfig:
 
 def network_input_size(height: int, width: int, long_side: int) -> tuple[int, int]:
     """(H, W) of the network input: long side ``long_side``, both floored to multiples of 14."""
-    scale = (long_side // PATCH * PATCH) / max(height, width)
+    scale = (long_side // PATCH_SIZE * PATCH_SIZE) / max(height, width)
     return (
-        max(PATCH, int(height * scale // PATCH * PATCH)),
-        max(PATCH, int(width * scale // PATCH * PATCH)),
+        max(PATCH_SIZE, int(height * scale // PATCH_SIZE * PATCH_SIZE)),
+        max(PATCH_SIZE, int(width * scale // PATCH_SIZE * PATCH_SIZE)),
     )
 
 
