@@ -15,7 +15,6 @@ from promptdepth_ros.engines.guided import (
     median_filter,
 )
 from promptdepth_ros.engines.prompt_input import densify_prompt
-from promptdepth_ros.engines.resampling import resize_image
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.eval.metrics import depth_metrics
 from promptdepth_ros.prompt.hole_filling import fill_prompt_holes_nearest
@@ -149,13 +148,6 @@ def test_nearest_baseline_repeats_prompt_cells():
     prompt = np.arange(12, dtype=np.float32).reshape(3, 4) + 1.0
     depth = NearestUpsampleEngine().infer(np.zeros((6, 8, 3), np.uint8), prompt, None).depth_m
     np.testing.assert_array_equal(depth, np.kron(prompt, np.ones((2, 2), np.float32)))
-
-
-def test_bilinear_resize_uses_pixel_centres_and_is_exact_on_ramps():
-    ramp = np.tile(np.arange(4, dtype=np.float32), (2, 1)) + 1.0
-    out = resize_image(ramp, 4, 8, "bilinear")
-    np.testing.assert_allclose(out[0], [1.0, 1.25, 1.75, 2.25, 2.75, 3.25, 3.75, 4.0])
-    np.testing.assert_allclose(out[:, 3], 2.25)
 
 
 @pytest.mark.parametrize("radius", [1, 2, 3])

@@ -45,6 +45,8 @@ def _resample_axis(values: NDArray[np.float32], size: int, axis: int) -> NDArray
         return values
     if size < current:
         return min_pool_axis(values, size, axis)
+    # Exact floor((i + 0.5) * n / size): resize_nearest goes through float pixel centres and
+    # rounds some exact ties the other way, so it would move a few rows or columns.
     nearest = ((np.arange(size) + 0.5) * current / size).astype(np.intp)
     return np.take(values, np.minimum(nearest, current - 1), axis=axis)
 
