@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Export the model; returns the exit status."""
     args = parse_args(argv)
     try:
-        from promptdepth_ros.engines.learned import weights_tag
+        from promptdepth_ros.engines.backends.open import weights_tag
         from promptdepth_ros.tools.onnx_export import export_network
 
         spec = EngineSpec(

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from promptdepth_ros.engines.backends.open import (
+    RANDOM_SEED,
+    existing_weights,
+    open_backend,
+    random_weights_description,
+)
 from promptdepth_ros.engines.backends.torch_backend import TorchBackend
 from promptdepth_ros.engines.depth_pro.engine import (
     DEPTH_PRO_INPUTS,
@@ -14,12 +20,6 @@ from promptdepth_ros.engines.depth_pro.model import (
     depth_pro_input_size,
     load_depth_pro_hf_dir,
     random_depth_pro,
-)
-from promptdepth_ros.engines.learned import (
-    RANDOM_SEED,
-    existing_weights,
-    open_backend,
-    random_weights_description,
 )
 from promptdepth_ros.engines.spec import EngineSpec, ResolvedBackend
 from promptdepth_ros.errors import CheckpointError

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from promptdepth_ros.engines.learned import (
+from promptdepth_ros.engines.backends.open import (
     RANDOM_SEED,
     existing_weights,
     open_backend,

@@ -1,6 +1,8 @@
-"""What PromptDA and Depth Pro share: random weights, weight descriptions, opening a backend.
+"""Open the backend an :class:`EngineSpec` asks for and describe the weights it runs.
 
-Imports torch and onnxruntime; imports neither engine package (each factory imports this).
+What PromptDA and Depth Pro share: seeded random weights, weight descriptions and tags, and
+torch / ONNX Runtime / TensorRT backend opening. Imports torch and onnxruntime; imports neither
+engine package (their factories import this).
 """
 
 from __future__ import annotations
