@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 from typing import get_args
 
@@ -116,3 +118,19 @@ def test_depth_pro_weights_must_be_a_model_directory(tmp_path: Path) -> None:
     spec = EngineSpec(engine="depth_pro", backend="torch", weights=weights)
     with pytest.raises(CheckpointError, match="transformers directory"):
         create_engine(spec)
+
+
+def test_weight_free_engines_never_import_torch() -> None:
+    code = (
+        "import sys\n"
+        "from promptdepth_ros.engines.baselines import NearestUpsampleEngine\n"
+        "from promptdepth_ros.engines.registry import create_engine\n"
+        "from promptdepth_ros.engines.spec import EngineSpec\n"
+        "create_engine(EngineSpec(engine='guided'))\n"
+        "print(sorted({'torch', 'transformers', 'onnxruntime', 'tensorrt'} & set(sys.modules)))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
