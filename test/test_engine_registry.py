@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from promptdepth_ros.engines import spec as engine_spec
 from promptdepth_ros.engines.promptda.engine import PromptDAEngine
-from promptdepth_ros.engines.registry import create_engine
-from promptdepth_ros.engines.spec import EngineSpec, resolve_backend
+from promptdepth_ros.engines.registry import ENGINE_FACTORIES, create_engine, engine_factory
+from promptdepth_ros.engines.spec import EngineName, EngineSpec, resolve_backend
 from promptdepth_ros.errors import CheckpointError, ConfigError
 
 
@@ -85,6 +88,12 @@ def test_explicit_backend_is_kept() -> None:
     assert resolve_backend(spec) == "torch"
 
 
+def test_every_engine_name_has_an_importable_factory() -> None:
+    assert set(ENGINE_FACTORIES) == set(get_args(EngineName))
+    for name in ENGINE_FACTORIES:
+        assert callable(engine_factory(name))
+
+
 def test_random_init_engine_says_its_weights_are_random() -> None:
     engine = create_engine(EngineSpec(engine="promptda", backend="torch", random_init=True))
     assert isinstance(engine, PromptDAEngine) and engine.name == "promptda"
@@ -93,7 +102,6 @@ def test_random_init_engine_says_its_weights_are_random() -> None:
 
 
 def test_guided_engine_is_created_without_weights() -> None:
-    pytest.importorskip("promptdepth_ros.engines.guided", reason="guided engine not written yet")
     engine = create_engine(EngineSpec(engine="guided"))
     assert engine.name == "guided" and engine.needs_prompt
 
@@ -110,3 +118,19 @@ def test_depth_pro_weights_must_be_a_model_directory(tmp_path: Path) -> None:
     spec = EngineSpec(engine="depth_pro", backend="torch", weights=weights)
     with pytest.raises(CheckpointError, match="transformers directory"):
         create_engine(spec)
+
+
+def test_weight_free_engines_never_import_torch() -> None:
+    code = (
+        "import sys\n"
+        "from promptdepth_ros.engines.baselines import NearestUpsampleEngine\n"
+        "from promptdepth_ros.engines.registry import create_engine\n"
+        "from promptdepth_ros.engines.spec import EngineSpec\n"
+        "create_engine(EngineSpec(engine='guided'))\n"
+        "print(sorted({'torch', 'transformers', 'onnxruntime', 'tensorrt'} & set(sys.modules)))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -64,3 +64,10 @@ def test_area_enlarging_falls_back_to_bilinear() -> None:
 def test_empty_image_is_rejected() -> None:
     with pytest.raises(InputError, match="image"):
         resize_image(np.zeros((0, 4), np.float32), 2, 2, "area")
+
+
+def test_bilinear_resize_uses_pixel_centres_and_is_exact_on_ramps():
+    ramp = np.tile(np.arange(4, dtype=np.float32), (2, 1)) + 1.0
+    out = resize_image(ramp, 4, 8, "bilinear")
+    np.testing.assert_allclose(out[0], [1.0, 1.25, 1.75, 2.25, 2.75, 3.25, 3.75, 4.0])
+    np.testing.assert_allclose(out[:, 3], 2.25)

@@ -7,20 +7,17 @@ import pytest
 from scipy import ndimage
 
 from promptdepth_ros.engines.base import DepthEngine
-from promptdepth_ros.engines.baselines import (
-    BilinearUpsampleEngine,
-    NearestUpsampleEngine,
-    densify_prompt,
-)
+from promptdepth_ros.engines.baselines import BilinearUpsampleEngine, NearestUpsampleEngine
 from promptdepth_ros.engines.guided import (
     GuidedConfig,
     GuidedEngine,
     cell_mean_colour,
     median_filter,
 )
-from promptdepth_ros.engines.resampling import resize_image
+from promptdepth_ros.engines.prompt_input import densify_prompt
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.eval.metrics import depth_metrics
+from promptdepth_ros.prompt.hole_filling import fill_prompt_holes_nearest
 from promptdepth_ros.sim.lidar import simulate_lidar_depth
 from promptdepth_ros.sim.render import render
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
@@ -108,6 +105,14 @@ def test_condition_prompt_reduces_sparse_prompts_and_fills_holes():
     np.testing.assert_array_equal(dense, 2.0)
 
 
+def test_nearest_hole_fill_copies_the_closest_valid_return():
+    depth = np.array([[1.0, np.nan, np.nan, 4.0], [np.nan, np.nan, np.nan, np.nan]], np.float32)
+    filled = fill_prompt_holes_nearest(depth, np.isfinite(depth))
+    np.testing.assert_array_equal(filled, [[1.0, 1.0, 4.0, 4.0], [1.0, 1.0, 4.0, 4.0]])
+    with pytest.raises(InputError, match="no valid pixel"):
+        fill_prompt_holes_nearest(depth, np.zeros(depth.shape, bool))
+
+
 @pytest.mark.parametrize("engine_cls", ENGINES)
 def test_engines_reject_unusable_inputs(engine_cls):
     engine = engine_cls()
@@ -143,13 +148,6 @@ def test_nearest_baseline_repeats_prompt_cells():
     prompt = np.arange(12, dtype=np.float32).reshape(3, 4) + 1.0
     depth = NearestUpsampleEngine().infer(np.zeros((6, 8, 3), np.uint8), prompt, None).depth_m
     np.testing.assert_array_equal(depth, np.kron(prompt, np.ones((2, 2), np.float32)))
-
-
-def test_bilinear_resize_uses_pixel_centres_and_is_exact_on_ramps():
-    ramp = np.tile(np.arange(4, dtype=np.float32), (2, 1)) + 1.0
-    out = resize_image(ramp, 4, 8, "bilinear")
-    np.testing.assert_allclose(out[0], [1.0, 1.25, 1.75, 2.25, 2.75, 3.25, 3.75, 4.0])
-    np.testing.assert_allclose(out[:, 3], 2.25)
 
 
 @pytest.mark.parametrize("radius", [1, 2, 3])

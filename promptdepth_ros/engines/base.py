@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from promptdepth_ros.camera.model import CameraModel
+from promptdepth_ros.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,15 @@ class DepthEngine(Protocol):
     ) -> DepthResult: ...
 
     def close(self) -> None: ...
+
+
+def validate_rgb(rgb: NDArray[np.uint8]) -> None:
+    """Raise InputError unless ``rgb`` is an (H, W, 3) uint8 array, the image engines take."""
+    if (
+        not isinstance(rgb, np.ndarray)
+        or rgb.dtype != np.uint8
+        or rgb.ndim != 3
+        or rgb.shape[2] != 3
+    ):
+        got = f"{rgb.dtype} {rgb.shape}" if isinstance(rgb, np.ndarray) else type(rgb).__name__
+        raise InputError(f"rgb must be an (H, W, 3) uint8 array, got {got}")

@@ -1,100 +1,20 @@
-"""Prompt conditioning shared by the weight-free engines, and the two upsampling baselines.
+"""The two upsampling baselines, ``nearest`` and ``bilinear``.
 
-``nearest`` and ``bilinear`` fill prompt holes exactly as ``guided`` does, so comparisons between
-them measure the upsampling alone.
+They densify the prompt exactly as ``guided`` does (:mod:`promptdepth_ros.engines.prompt_input`),
+so comparisons between them measure the upsampling alone.
 """
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.base import DepthResult
+from promptdepth_ros.engines.prompt_input import densify_prompt, validate_rgb_and_prompt
 from promptdepth_ros.engines.resampling import resize_image, resize_nearest
-from promptdepth_ros.errors import InputError
-
-MIN_PROMPT_DENSITY = 0.3
-
-
-def check_inputs(
-    rgb: NDArray[np.uint8], prompt_m: NDArray[np.float32] | None
-) -> NDArray[np.float32]:
-    """Validate an (H, W, 3) uint8 image and an (h, w) float prompt; return the prompt as float32.
-
-    Raises InputError for a missing prompt or a wrong dtype or shape.
-    """
-    if (
-        not isinstance(rgb, np.ndarray)
-        or rgb.dtype != np.uint8
-        or rgb.ndim != 3
-        or rgb.shape[2] != 3
-    ):
-        got = f"{rgb.dtype} {rgb.shape}" if isinstance(rgb, np.ndarray) else type(rgb).__name__
-        raise InputError(f"rgb must be an (H, W, 3) uint8 array, got {got}")
-    if prompt_m is None:
-        raise InputError("this engine needs a depth prompt (LiDAR or depth image), got None")
-    if (
-        not isinstance(prompt_m, np.ndarray)
-        or prompt_m.dtype not in (np.float32, np.float64)
-        or prompt_m.ndim != 2
-    ):
-        got = (
-            f"{prompt_m.dtype} {prompt_m.shape}" if isinstance(prompt_m, np.ndarray) else prompt_m
-        )
-        raise InputError(f"prompt_m must be an (h, w) float32 array in metres, got {got}")
-    return prompt_m.astype(np.float32, copy=False)
-
-
-def _reduce_valid_mean(
-    depth: NDArray[np.float32], valid: NDArray[np.bool_], out_hw: tuple[int, int]
-) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
-    """Mean of the valid pixels of each cell of an (out_h, out_w) grid; a cell needs one."""
-    h, w = depth.shape
-    out_h, out_w = out_hw
-    cell = ((np.arange(h) * out_h // h)[:, None] * out_w + np.arange(w) * out_w // w).ravel()
-    sums = np.bincount(cell, np.where(valid, depth, 0.0).ravel(), out_h * out_w)
-    counts = np.bincount(cell, valid.ravel().astype(np.float64), out_h * out_w)
-    has = counts > 0
-    out = np.where(has, sums / np.maximum(counts, 1.0), np.nan).astype(np.float32)
-    return out.reshape(out_hw), has.reshape(out_hw)
-
-
-def densify_prompt(
-    prompt_m: NDArray[np.float32],
-    image_hw: tuple[int, int],
-    min_density: float = MIN_PROMPT_DENSITY,
-) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
-    """Dense prompt (h', w') float32 metres with holes nearest-filled, and its (h', w') valid mask.
-
-    0/NaN/inf are no return. A prompt larger than the image is reduced to the image size; a sparse
-    one (valid fraction < ``min_density``) to a grid coarse enough to reach that density.
-    Raises InputError when no pixel is valid.
-    """
-    valid = np.isfinite(prompt_m) & (prompt_m > 0)
-    n_valid = int(valid.sum())
-    if n_valid == 0:
-        raise InputError(
-            f"the {prompt_m.shape[1]}x{prompt_m.shape[0]} prompt has no valid depth (all 0/NaN); "
-            "check the LiDAR-camera extrinsic and the time sync"
-        )
-    depth = prompt_m
-    h, w = prompt_m.shape
-    if h > image_hw[0] or w > image_hw[1]:
-        h, w = min(h, image_hw[0]), min(w, image_hw[1])
-        depth, valid = _reduce_valid_mean(depth, valid, (h, w))
-    density = float(valid.mean())
-    if density < min_density:
-        factor = math.ceil(math.sqrt(min_density / density))
-        depth, valid = _reduce_valid_mean(depth, valid, (-(-h // factor), -(-w // factor)))
-    if valid.all():
-        return depth.astype(np.float32), valid
-    nearest = ndimage.distance_transform_edt(~valid, return_distances=False, return_indices=True)
-    return depth[nearest[0], nearest[1]].astype(np.float32), valid
 
 
 class _UpsampleBaseline(ABC):
@@ -110,7 +30,7 @@ class _UpsampleBaseline(ABC):
         camera: CameraModel | None,
     ) -> DepthResult:
         """Depth (H, W) float32 metres; raises InputError for unusable inputs."""
-        prompt = check_inputs(rgb, prompt_m)
+        prompt = validate_rgb_and_prompt(rgb, prompt_m)
         depth, _ = densify_prompt(prompt, rgb.shape[:2])
         height, width = rgb.shape[:2]
         return DepthResult(depth_m=self._resize(depth, height, width))

@@ -1,6 +1,6 @@
 """Weight-free ``guided`` engine: prompt upsampling that snaps depth discontinuities to RGB edges.
 
-Steps: fill prompt holes (as the baselines do), denoise the prompt with a bilateral filter at its
+Steps: densify the prompt (as the baselines do), denoise the prompt with a bilateral filter at its
 own resolution (range kernel centred on the exact local median), upsample it bilinearly, then
 re-estimate the pixels near depth discontinuities with a joint bilateral upsampling (Kopf et al.,
 2007) whose range kernel compares each pixel's colour with the mean colour of the prompt cells
@@ -20,9 +20,11 @@ from scipy import ndimage
 
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.base import DepthResult
-from promptdepth_ros.engines.baselines import check_inputs, densify_prompt
+from promptdepth_ros.engines.prompt_input import densify_prompt, validate_rgb_and_prompt
 from promptdepth_ros.engines.resampling import resize_image, resize_nearest, source_coords
+from promptdepth_ros.engines.spec import EngineSpec, ResolvedBackend
 from promptdepth_ros.errors import ConfigError
+from promptdepth_ros.prompt.pooling import block_index
 
 _FALLBACK_WEIGHT = 1e-6
 
@@ -152,7 +154,7 @@ def bilateral_denoise(
 
 def _cell_membership(n_image: int, n_grid: int) -> sp.csr_matrix:
     """(n_grid, n_image) 0/1 float32 matrix: which grid cell each image row (or column) is in."""
-    cells = np.arange(n_image) * n_grid // n_image
+    cells = block_index(n_image, n_grid)
     ones = np.ones(n_image, np.float32)
     return sp.csr_matrix((ones, (cells, np.arange(n_image))), shape=(n_grid, n_image))
 
@@ -221,7 +223,7 @@ class GuidedEngine:
     ) -> DepthResult:
         """Depth (H, W) float32 metres, finite everywhere; raises InputError on unusable input."""
         cfg = self.config
-        prompt = check_inputs(rgb, prompt_m)
+        prompt = validate_rgb_and_prompt(rgb, prompt_m)
         image_hw = rgb.shape[:2]
         depth, valid = densify_prompt(prompt, image_hw)
         weight = np.where(valid, 1.0, cfg.filled_weight).astype(np.float32)
@@ -279,3 +281,8 @@ class GuidedEngine:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def create_guided_engine(spec: EngineSpec, backend: ResolvedBackend) -> GuidedEngine:
+    """The guided engine with its default config; it has no weights and runs on numpy only."""
+    return GuidedEngine()

@@ -1,4 +1,4 @@
-"""Prompt hole filling: inverse-distance mean of the k nearest valid returns (exact k-NN)."""
+"""Prompt hole filling: the nearest valid return, or the inverse-distance mean of the k nearest."""
 
 from __future__ import annotations
 
@@ -46,6 +46,22 @@ def fill_prompt_holes(
             filled[rest] = _fill_with_kdtree(depth, valid, holes[rest], neighbours, bound)
     depth.ravel()[holes] = filled
     return depth
+
+
+def fill_prompt_holes_nearest(
+    depth_m: NDArray[np.floating], valid: NDArray[np.bool_]
+) -> NDArray[np.float32]:
+    """Copy into every invalid pixel the depth of its nearest valid pixel (Euclidean).
+
+    (h, w) metres and (h, w) mask in, (h, w) float32 metres out. Equidistant candidates resolve
+    as ``scipy.ndimage.distance_transform_edt`` does. Raises InputError when no pixel is valid.
+    """
+    if not valid.any():
+        raise InputError(f"no valid pixel to fill the {depth_m.shape} depth from")
+    if valid.all():
+        return depth_m.astype(np.float32)
+    nearest = ndimage.distance_transform_edt(~valid, return_distances=False, return_indices=True)
+    return depth_m[nearest[0], nearest[1]].astype(np.float32)
 
 
 @lru_cache(maxsize=16)

@@ -9,6 +9,7 @@ from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.camera.projection import depth_to_points
 from promptdepth_ros.errors import InputError
 from promptdepth_ros.geometry.transforms import transform_points
+from promptdepth_ros.prompt.pooling import min_pool_axis
 from promptdepth_ros.prompt.projection import project_points_to_depth
 
 
@@ -43,8 +44,9 @@ def _resample_axis(values: NDArray[np.float32], size: int, axis: int) -> NDArray
     if size == current:
         return values
     if size < current:
-        starts = (np.arange(size) * current) // size
-        return np.minimum.reduceat(values, starts, axis=axis)
+        return min_pool_axis(values, size, axis)
+    # Exact floor((i + 0.5) * n / size): resize_nearest goes through float pixel centres and
+    # rounds some exact ties the other way, so it would move a few rows or columns.
     nearest = ((np.arange(size) + 0.5) * current / size).astype(np.intp)
     return np.take(values, np.minimum(nearest, current - 1), axis=axis)
 

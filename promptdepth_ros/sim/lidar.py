@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.errors import ConfigError, InputError
+from promptdepth_ros.prompt.pooling import mean_pool_valid
 
 _MAX_NAN_FRACTION = 0.5
 _EDGE_RATIO = 1.05
@@ -36,16 +37,8 @@ def box_downsample(depth_m: NDArray[np.floating], out_hw: tuple[int, int]) -> ND
     if not (0 < out_h <= height and 0 < out_w <= width):
         raise ConfigError(f"out_hw must be within (1..{height}, 1..{width}), got {out_hw}")
     valid = np.isfinite(depth) & (depth > 0)
-    rows = np.arange(height) * out_h // height
-    cols = np.arange(width) * out_w // width
-    cell = (rows[:, None] * out_w + cols[None, :]).ravel()
-    sums = np.bincount(cell, np.where(valid, depth, 0.0).ravel(), out_h * out_w)
-    counts = np.bincount(cell, valid.ravel().astype(np.float64), out_h * out_w)
-    totals = np.bincount(cell, minlength=out_h * out_w).astype(np.float64)
-    keep = counts > (1.0 - _MAX_NAN_FRACTION) * totals
-    out = np.full(out_h * out_w, np.nan)
-    out[keep] = sums[keep] / counts[keep]
-    return out.reshape(out_h, out_w).astype(np.float32)
+    low, _ = mean_pool_valid(depth, valid, (out_h, out_w), 1.0 - _MAX_NAN_FRACTION)
+    return low
 
 
 def _bleed_edges(depth: NDArray[np.float64], rng: np.random.Generator) -> NDArray[np.float64]:

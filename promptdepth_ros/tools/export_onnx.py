@@ -5,19 +5,19 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, get_args
 
-from promptdepth_ros.engines.spec import EngineSpec
+from promptdepth_ros.engines.promptda.preprocessing import PATCH_SIZE
+from promptdepth_ros.engines.spec import DepthProSize, EngineSpec, Precision, Variant
 from promptdepth_ros.errors import ConfigError, PromptDepthError
-
-PATCH = 14
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--engine", choices=("promptda", "depth_pro"), default="promptda")
-    parser.add_argument("--variant", choices=("vits", "vitb", "vitl"), default="vits")
-    parser.add_argument("--depth-pro-size", choices=("full", "reduced"), default="full")
+    parser.add_argument("--variant", choices=get_args(Variant), default="vits")
+    parser.add_argument("--depth-pro-size", choices=get_args(DepthProSize), default="full")
     parser.add_argument(
         "--input-size",
         type=int,
@@ -35,7 +35,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="PromptDA prompt size (the LiDAR depth resolution)",
     )
     parser.add_argument("--opset", type=int, default=17)
-    parser.add_argument("--precision", choices=("fp32", "fp16"), default="fp32")
+    parser.add_argument("--precision", choices=get_args(Precision), default="fp32")
     weights = parser.add_mutually_exclusive_group(required=True)
     weights.add_argument("--weights", type=Path, help="transformers directory or model.ckpt")
     weights.add_argument("--random-init", action="store_true", help="random weights (tests)")
@@ -48,18 +48,33 @@ def input_shapes(args: argparse.Namespace, depth_pro_side: int) -> dict[str, tup
     if args.engine == "depth_pro":
         return {"image": (1, 3, depth_pro_side, depth_pro_side)}
     height, width = args.input_size
-    if height % PATCH or width % PATCH or height <= 0 or width <= 0:
-        raise ConfigError(f"--input-size must be positive multiples of 14, got {height} {width}")
+    if height % PATCH_SIZE or width % PATCH_SIZE or height <= 0 or width <= 0:
+        raise ConfigError(
+            f"--input-size must be positive multiples of {PATCH_SIZE}, got {height} {width}"
+        )
     if min(args.prompt_size) <= 0:
         raise ConfigError(f"--prompt-size must be positive, got {args.prompt_size}")
     return {"image": (1, 3, height, width), "prompt_depth": (1, 1, *args.prompt_size)}
+
+
+def build_network(spec: EngineSpec) -> tuple[Any, str, tuple[str, ...]]:
+    """The torch network to export, a description of its weights, and its output names."""
+    if spec.engine == "promptda":
+        from promptdepth_ros.engines.promptda.engine import PROMPTDA_OUTPUTS
+        from promptdepth_ros.engines.promptda.factory import build_promptda_network
+
+        return (*build_promptda_network(spec), PROMPTDA_OUTPUTS)
+    from promptdepth_ros.engines.depth_pro.engine import DEPTH_PRO_OUTPUTS
+    from promptdepth_ros.engines.depth_pro.factory import build_depth_pro_network
+
+    return (*build_depth_pro_network(spec), DEPTH_PRO_OUTPUTS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Export the model; returns the exit status."""
     args = parse_args(argv)
     try:
-        from promptdepth_ros.engines.learned import build_network, weights_tag
+        from promptdepth_ros.engines.backends.open import weights_tag
         from promptdepth_ros.tools.onnx_export import export_network
 
         spec = EngineSpec(
@@ -70,9 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             random_init=args.random_init,
             depth_pro_size=args.depth_pro_size,
         )
-        network, description = build_network(spec)
+        network, description, outputs = build_network(spec)
         shapes = input_shapes(args, int(getattr(network, "input_size", 0)))
-        outputs = ["depth"] if args.engine == "promptda" else ["depth", "fov"]
         metadata = {
             "engine": args.engine,
             "variant": args.variant if args.engine == "promptda" else args.depth_pro_size,

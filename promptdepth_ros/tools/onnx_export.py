@@ -15,6 +15,7 @@ import onnx
 import torch
 from torch import nn
 
+from promptdepth_ros.engines.spec import Precision
 from promptdepth_ros.errors import EngineError
 
 DEFAULT_OPSET = 17
@@ -42,7 +43,7 @@ def export_network(
     output_names: Sequence[str],
     metadata: Mapping[str, str],
     opset: int = DEFAULT_OPSET,
-    precision: str = "fp32",
+    precision: Precision = "fp32",
 ) -> Path:
     """Write ``network`` to ``path`` (ONNX, fixed shapes) with ``metadata`` as metadata_props.
 

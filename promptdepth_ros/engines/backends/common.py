@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from promptdepth_ros.errors import InputError
 
 
-def check_inputs(
+def validate_input_tensors(
     inputs: Mapping[str, NDArray[Any]],
     names: Sequence[str],
     shapes: Mapping[str, tuple[int, ...] | None],

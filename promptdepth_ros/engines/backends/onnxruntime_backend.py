@@ -8,7 +8,7 @@ import numpy as np
 import onnxruntime as ort
 
 from promptdepth_ros.engines.backends import TensorMap
-from promptdepth_ros.engines.backends.common import ClosingBackend, check_inputs
+from promptdepth_ros.engines.backends.common import ClosingBackend, validate_input_tensors
 from promptdepth_ros.errors import EngineError, EngineMismatch
 
 
@@ -54,7 +54,7 @@ class OnnxRuntimeBackend(ClosingBackend):
 
     def infer(self, inputs: TensorMap) -> TensorMap:
         """Run the session; returns float32 outputs by name."""
-        check_inputs(inputs, self.input_names, self.input_shapes)
+        validate_input_tensors(inputs, self.input_names, self.input_shapes)
         try:
             results = self.session.run(list(self.output_names), dict(inputs))
         except Exception as exc:  # onnxruntime raises its own untyped exceptions

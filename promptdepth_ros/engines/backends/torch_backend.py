@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 import numpy as np
 import torch
 from torch import nn
 
 from promptdepth_ros.engines.backends import TensorMap
-from promptdepth_ros.engines.backends.common import ClosingBackend, check_inputs
+from promptdepth_ros.engines.backends.common import ClosingBackend, validate_input_tensors
+from promptdepth_ros.engines.spec import Precision
 from promptdepth_ros.errors import ConfigError, EngineError
-
-Precision = Literal["fp32", "fp16"]
 
 
 class TorchBackend(ClosingBackend):
@@ -46,7 +44,7 @@ class TorchBackend(ClosingBackend):
 
     def infer(self, inputs: TensorMap) -> TensorMap:
         """Run the module; returns float32 numpy outputs by name."""
-        check_inputs(inputs, self.input_names, self.input_shapes)
+        validate_input_tensors(inputs, self.input_names, self.input_shapes)
         args = [
             torch.from_numpy(np.ascontiguousarray(inputs[n])).to(self.device, self.dtype)
             for n in self.input_names

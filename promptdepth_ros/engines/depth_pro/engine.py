@@ -7,9 +7,8 @@ from numpy.typing import NDArray
 
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.backends import InferenceBackend
-from promptdepth_ros.engines.base import DepthResult
+from promptdepth_ros.engines.base import DepthResult, validate_rgb
 from promptdepth_ros.engines.depth_pro.model import focal_from_fov, metric_depth_from_canonical
-from promptdepth_ros.engines.promptda.preprocessing import check_rgb
 from promptdepth_ros.engines.resampling import resize_image
 from promptdepth_ros.errors import EngineError, EngineMismatch
 
@@ -50,7 +49,7 @@ class DepthProEngine:
         camera: CameraModel | None,
     ) -> DepthResult:
         """Metric depth (H, W) float32 metres at the image resolution and the focal used."""
-        check_rgb(rgb)
+        validate_rgb(rgb)
         height, width = rgb.shape[:2]
         size = self.input_size
         image = resize_image(rgb.astype(np.float32) / np.float32(255.0), size, size, "bilinear")

@@ -9,7 +9,7 @@ turns them into metres exactly like ``DepthProImageProcessor.post_process_depth_
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, get_args
 
 import numpy as np
 import torch
@@ -18,9 +18,9 @@ from torch import nn
 from transformers import DepthProConfig, DepthProForDepthEstimation
 
 from promptdepth_ros.engines.resampling import resize_image
+from promptdepth_ros.engines.spec import DepthProSize
 from promptdepth_ros.errors import CheckpointError, ConfigError, InputError
 
-DepthProSize = Literal["full", "reduced"]
 INVERSE_DEPTH_RANGE = (1e-4, 1e4)  # clamp of the canonical inverse depth, as in Depth Pro
 
 
@@ -41,7 +41,7 @@ def _dinov2(hidden: int, layers: int, heads: int, patch: int, image: int) -> dic
 
 
 # Per size: DINOv2 encoder (hidden, layers, heads, patch, image) and the head's widths.
-_SIZES: dict[str, dict[str, Any]] = {
+_SIZES: dict[DepthProSize, dict[str, Any]] = {
     "full": {
         "encoder": (1024, 24, 16, 16, 384),
         "fusion_hidden_size": 256,
@@ -64,7 +64,7 @@ _SIZES: dict[str, dict[str, Any]] = {
 def depth_pro_config(size: DepthProSize) -> DepthProConfig:
     """``full``: the published apple/DepthPro-hf (1536 px input); ``reduced``: 256 px, tests."""
     if size not in _SIZES:
-        raise ConfigError(f"Depth Pro size must be 'full' or 'reduced', got {size!r}")
+        raise ConfigError(f"Depth Pro size must be one of {get_args(DepthProSize)}, got {size!r}")
     widths = dict(_SIZES[size])
     encoder = _dinov2(*widths.pop("encoder"))
     return DepthProConfig(

@@ -19,9 +19,9 @@ from promptdepth_ros.engines.promptda.model import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     PromptDANetwork,
-    PromptDAVariant,
     random_promptda,
 )
+from promptdepth_ros.engines.spec import Variant
 from promptdepth_ros.errors import CheckpointError
 
 LIGHTNING_PREFIX_LEN = (
@@ -162,7 +162,7 @@ def read_lightning_state_dict(path: Path) -> dict[str, torch.Tensor]:
     return {key[LIGHTNING_PREFIX_LEN:]: value for key, value in state.items()}
 
 
-def load_promptda_checkpoint(path: Path, variant: PromptDAVariant) -> PromptDANetwork:
+def load_promptda_checkpoint(path: Path, variant: Variant) -> PromptDANetwork:
     """A PromptDA network of ``variant`` with the weights of an original ``model.ckpt``.
 
     Loading is strict: CheckpointError names missing, unexpected and mis-shaped keys.

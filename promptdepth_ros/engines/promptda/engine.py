@@ -7,10 +7,9 @@ from numpy.typing import NDArray
 
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.backends import InferenceBackend
-from promptdepth_ros.engines.base import DepthResult
+from promptdepth_ros.engines.base import DepthResult, validate_rgb
 from promptdepth_ros.engines.promptda.preprocessing import (
     PromptDAPipelineConfig,
-    check_rgb,
     network_input_size,
     prepare_image,
     prepare_prompt,
@@ -69,7 +68,7 @@ class PromptDAEngine:
         camera: CameraModel | None,
     ) -> DepthResult:
         """Dense depth (H, W) float32 metres at the image resolution, with confidence."""
-        check_rgb(rgb)
+        validate_rgb(rgb)
         if prompt_m is None:
             raise InputError("PromptDA needs a prompt depth map (metres); got None")
         height, width = rgb.shape[:2]

@@ -10,7 +10,7 @@ Runtime, TensorRT) takes the same inputs: RGB in [0, 1] and the prompt in metres
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, get_args
 
 import torch
 from torch import nn
@@ -20,26 +20,25 @@ from transformers import (
     PromptDepthAnythingForDepthEstimation,
 )
 
+from promptdepth_ros.engines.promptda.preprocessing import PATCH_SIZE
+from promptdepth_ros.engines.spec import Variant
 from promptdepth_ros.errors import CheckpointError, ConfigError
 
-PromptDAVariant = Literal["vits", "vitb", "vitl"]
-PROMPTDA_VARIANTS: tuple[PromptDAVariant, ...] = ("vits", "vitb", "vitl")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-PATCH_SIZE = 14
 
 # variant -> (DINOv2 hidden size, layers, heads, out_indices, fusion size, neck sizes)
-_VARIANTS: dict[str, tuple[int, int, int, tuple[int, ...], int, tuple[int, ...]]] = {
+_VARIANTS: dict[Variant, tuple[int, int, int, tuple[int, ...], int, tuple[int, ...]]] = {
     "vits": (384, 12, 6, (3, 6, 9, 12), 64, (48, 96, 192, 384)),
     "vitb": (768, 12, 12, (3, 6, 9, 12), 128, (96, 192, 384, 768)),
     "vitl": (1024, 24, 16, (5, 12, 18, 24), 256, (256, 512, 1024, 1024)),
 }
 
 
-def promptda_config(variant: PromptDAVariant) -> PromptDepthAnythingConfig:
+def promptda_config(variant: Variant) -> PromptDepthAnythingConfig:
     """The transformers config of the published PromptDA ``variant`` (vits, vitb or vitl)."""
     if variant not in _VARIANTS:
-        raise ConfigError(f"variant must be one of {PROMPTDA_VARIANTS}, got {variant!r}")
+        raise ConfigError(f"variant must be one of {get_args(Variant)}, got {variant!r}")
     hidden, layers, heads, out_indices, fusion, neck = _VARIANTS[variant]
     backbone_kwargs: dict[str, Any] = {
         "hidden_size": hidden,
@@ -90,7 +89,7 @@ class PromptDANetwork(nn.Module):
         return self.model(pixel_values=pixel_values, prompt_depth=prompt_depth).predicted_depth
 
 
-def random_promptda(variant: PromptDAVariant, seed: int = 0) -> PromptDANetwork:
+def random_promptda(variant: Variant, seed: int = 0) -> PromptDANetwork:
     """A PromptDA network with seeded random weights (for tests and benchmarks only)."""
     torch.manual_seed(seed)
     return PromptDANetwork(PromptDepthAnythingForDepthEstimation(promptda_config(variant))).eval()

@@ -3,7 +3,7 @@
 Image: RGB / 255, resized with OpenCV INTER_AREA (emulated exactly) so that the long side is
 ``long_side`` px and both sides are floored to multiples of 14 (1920x1440 -> 1008x756).
 Prompt: metres at its native resolution, holes filled from the k nearest valid returns
-(:func:`promptdepth_ros.prompt.conditioning.fill_prompt_holes`) so
+(:func:`promptdepth_ros.prompt.hole_filling.fill_prompt_holes`) so
 that its min/max (taken inside the network) are those of the valid returns only.
 Output: bilinear back to the image resolution.
 """
@@ -16,11 +16,12 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from promptdepth_ros.engines.base import validate_rgb
 from promptdepth_ros.engines.resampling import resize_image
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.prompt.hole_filling import fill_prompt_holes
 
-PATCH = 14
+PATCH_SIZE = 14  # ViT patch side (px): network inputs are multiples of it
 MAX_LONG_SIDE = 4 * 1008  # 4K-class inputs, as in the PromptDA paper
 
 
@@ -42,9 +43,9 @@ class PromptDAPipelineConfig:
     support_sigma_px: float = 4.0
 
     def __post_init__(self) -> None:
-        if not PATCH <= self.long_side <= MAX_LONG_SIDE:
+        if not PATCH_SIZE <= self.long_side <= MAX_LONG_SIDE:
             raise ConfigError(
-                f"long_side must be in [{PATCH}, {MAX_LONG_SIDE}] px, got {self.long_side}"
+                f"long_side must be in [{PATCH_SIZE}, {MAX_LONG_SIDE}] px, got {self.long_side}"
             )
         if self.fill_k < 1:
             raise ConfigError(f"fill_k must be >= 1, got {self.fill_k}")
@@ -58,22 +59,16 @@ class PromptDAPipelineConfig:
 
 def network_input_size(height: int, width: int, long_side: int) -> tuple[int, int]:
     """(H, W) of the network input: long side ``long_side``, both floored to multiples of 14."""
-    scale = (long_side // PATCH * PATCH) / max(height, width)
+    scale = (long_side // PATCH_SIZE * PATCH_SIZE) / max(height, width)
     return (
-        max(PATCH, int(height * scale // PATCH * PATCH)),
-        max(PATCH, int(width * scale // PATCH * PATCH)),
+        max(PATCH_SIZE, int(height * scale // PATCH_SIZE * PATCH_SIZE)),
+        max(PATCH_SIZE, int(width * scale // PATCH_SIZE * PATCH_SIZE)),
     )
-
-
-def check_rgb(rgb: NDArray[np.uint8]) -> None:
-    """Raise InputError unless ``rgb`` is (H, W, 3) uint8."""
-    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise InputError(f"rgb must be (H, W, 3) uint8, got {rgb.shape} {rgb.dtype}")
 
 
 def prepare_image(rgb: NDArray[np.uint8], height: int, width: int) -> NDArray[np.float32]:
     """(1, 3, height, width) float32 RGB in [0, 1]: /255 then INTER_AREA, as PromptDA does."""
-    check_rgb(rgb)
+    validate_rgb(rgb)
     image = resize_image(rgb.astype(np.float32) / np.float32(255.0), height, width, "area")
     return np.ascontiguousarray(image.transpose(2, 0, 1)[None])
 

@@ -12,15 +12,16 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
 
+from promptdepth_ros.engines.spec import Precision
 from promptdepth_ros.errors import ConfigError, EngineMismatch
 
-BuildPrecision = Literal["fp32", "fp16", "int8", "best"]
-BUILD_PRECISIONS: tuple[BuildPrecision, ...] = ("fp32", "fp16", "int8", "best")
+BuildPrecision = Literal[Precision, "int8", "best"]  # int8/best: Q/DQ layers only
+BUILD_PRECISIONS: tuple[BuildPrecision, ...] = get_args(BuildPrecision)
 
 
 def file_sha256(path: Path) -> str:

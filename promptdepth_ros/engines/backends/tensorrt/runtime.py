@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from promptdepth_ros.engines.backends import TensorMap
-from promptdepth_ros.engines.backends.common import ClosingBackend, check_inputs
+from promptdepth_ros.engines.backends.common import ClosingBackend, validate_input_tensors
 from promptdepth_ros.engines.backends.tensorrt.plan import (
     EngineCacheKey,
     TensorSpec,
@@ -132,7 +132,7 @@ class TensorRTBackend(ClosingBackend):
 
     def infer(self, inputs: TensorMap) -> TensorMap:
         """Copy inputs in, run the engine on its stream, copy outputs out (float32)."""
-        check_inputs(inputs, self.input_names, self.input_shapes)
+        validate_input_tensors(inputs, self.input_names, self.input_shapes)
         with torch.cuda.stream(self._stream):
             for name in self.input_names:
                 host = self._host_buffers[name]
