@@ -4,7 +4,8 @@
         camera_info:=/camera/color/camera_info lidar:=/livox/lidar planning_frame:=base_link
 
 Topic wiring and parameter files come from promptdepth_ros.ros.launch_graph, the same
-description the demo uses; `engine`/`backend`/`weights` override config/prompt_depth.yaml.
+description the demo uses. Parameter arguments (`engine`, `backend`, `weights`, `input_mode`,
+`planning_frame`, ...) set their parameter only when given; otherwise config/*.yaml decides.
 With Fast DDS the nodes get config/fastdds_large_data.xml unless a profile file is exported.
 """
 
@@ -17,52 +18,40 @@ from launch_ros.actions import Node
 
 from launch import LaunchDescription
 from promptdepth_ros.ros.launch_graph import (
+    PARAMETER_ARGUMENTS,
+    SENSOR_TOPICS,
     fastdds_environment,
     grasp_graph,
+    parameter_argument_description,
+    parameter_overrides,
     shm_free_bytes,
 )
 from promptdepth_ros.ros.share import PACKAGE, share_dir
 
-ARGUMENTS = {
-    "image": ("/camera/image_raw", "RGB image topic"),
-    "camera_info": ("/camera/camera_info", "CameraInfo of the RGB image"),
-    "lidar": ("/lidar/points", "LiDAR PointCloud2 topic (input_mode:=cloud)"),
-    "depth": ("/lidar/depth", "Depth image topic (input_mode:=depth)"),
-    "input_mode": ("cloud", "cloud | depth | none"),
-    "engine": ("guided", "guided | promptda | depth_pro"),
-    "backend": ("auto", "auto | numpy | torch | onnxruntime | tensorrt"),
-    "weights": ("", "HF model directory or PromptDA model.ckpt"),
-    "onnx_path": ("", "ONNX model (onnxruntime backend)"),
-    "engine_path": ("", "TensorRT plan (tensorrt backend)"),
-    "planning_frame": ("base_link", "z-up frame the grasps are planned and published in"),
-    "reliable_qos": ("false", "true to subscribe RELIABLE (e.g. bag replay)"),
+SENSOR_ARGUMENTS = {
+    "image": (SENSOR_TOPICS["image"], "RGB image topic"),
+    "camera_info": (SENSOR_TOPICS["camera_info"], "CameraInfo of the RGB image"),
+    "lidar": (SENSOR_TOPICS["points"], "LiDAR PointCloud2 topic (input_mode:=cloud)"),
+    "depth": (SENSOR_TOPICS["depth"], "Depth image topic (input_mode:=depth)"),
     "use_sim_time": ("false", "true when replaying a bag with --clock"),
     "rviz": ("true", "start RViz with config/promptdepth.rviz"),
 }
 
 
 def _nodes(context, *args, **kwargs):
-    value = {name: LaunchConfiguration(name).perform(context) for name in ARGUMENTS}
-    reliable = value["reliable_qos"].lower() == "true"
+    value = {
+        name: LaunchConfiguration(name).perform(context)
+        for name in (*SENSOR_ARGUMENTS, *PARAMETER_ARGUMENTS)
+    }
     sim_time = value["use_sim_time"].lower() == "true"
+    overrides = parameter_overrides(value)
     prompt, grasp = grasp_graph(
         image_topic=value["image"],
         camera_info_topic=value["camera_info"],
         lidar_topic=value["lidar"],
         depth_topic=value["depth"],
-        prompt_overrides={
-            "input.mode": value["input_mode"],
-            "engine.name": value["engine"],
-            "engine.backend": value["backend"],
-            "engine.weights": value["weights"],
-            "engine.onnx_path": value["onnx_path"],
-            "engine.engine_path": value["engine_path"],
-            "input.reliable_qos": reliable,
-        },
-        grasp_overrides={
-            "planning_frame": value["planning_frame"],
-            "input.reliable_qos": reliable,
-        },
+        prompt_overrides=overrides["prompt_depth_node"],
+        grasp_overrides=overrides["grasp_planner_node"],
     )
     return [
         Node(
@@ -87,7 +76,13 @@ def generate_launch_description():
         [
             *(
                 DeclareLaunchArgument(name, default_value=default, description=description)
-                for name, (default, description) in ARGUMENTS.items()
+                for name, (default, description) in SENSOR_ARGUMENTS.items()
+            ),
+            *(
+                DeclareLaunchArgument(
+                    name, default_value="", description=parameter_argument_description(name)
+                )
+                for name in PARAMETER_ARGUMENTS
             ),
             OpaqueFunction(function=_nodes),
             Node(

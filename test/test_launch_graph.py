@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from promptdepth_ros.ros.launch_graph import grasp_graph, ros_arguments
+from promptdepth_ros.errors import ConfigError
+from promptdepth_ros.ros.launch_graph import (
+    PARAMETER_ARGUMENTS,
+    grasp_graph,
+    parameter_argument_description,
+    parameter_overrides,
+    ros_arguments,
+)
 from promptdepth_ros.ros.share import share_dir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,3 +85,20 @@ def test_launch_description_builds_both_nodes() -> None:
             action.visit(context)
     nodes = module._nodes(context)
     assert [n.node_executable for n in nodes] == ["prompt_depth_node", "grasp_planner_node"]
+
+
+def test_parameter_arguments_set_only_what_is_given_with_the_parameter_type() -> None:
+    empty = parameter_overrides({name: "" for name in PARAMETER_ARGUMENTS})
+    assert empty == {"prompt_depth_node": {}, "grasp_planner_node": {}}
+    given = parameter_overrides({"engine": "promptda", "reliable_qos": "True", "weights": ""})
+    assert given["prompt_depth_node"] == {"engine.name": "promptda", "input.reliable_qos": True}
+    assert given["grasp_planner_node"] == {"input.reliable_qos": True}
+    with pytest.raises(ConfigError, match=r"engine\.name.*one of"):
+        parameter_overrides({"engine": "midas"})
+    with pytest.raises(ConfigError, match=r"input\.reliable_qos.*bool"):
+        parameter_overrides({"reliable_qos": "yes"})
+
+
+def test_parameter_argument_help_comes_from_the_declared_setting() -> None:
+    text = parameter_argument_description("engine")
+    assert "engine.name" in text and "Depth engine" in text and "'guided'" in text

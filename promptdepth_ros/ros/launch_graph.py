@@ -6,7 +6,11 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from promptdepth_ros.errors import ConfigError
+from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS
+from promptdepth_ros.ros.prompt_depth_params import PROMPT_DEPTH_PARAMS
 from promptdepth_ros.ros.share import share_dir
+from promptdepth_ros.settings import ParamSpec, ParamValue
 
 FASTDDS_PROFILE = "fastdds_large_data.xml"
 # Fast DDS 3 (Kilted and newer) reads the first, Fast DDS 2 (Humble, Jazzy) the second; Kilted
@@ -33,6 +37,75 @@ GRAPH_OUTPUTS: dict[str, tuple[str, str]] = {
     "poses": ("/grasp_planner_node/grasp_poses", "geometry_msgs/msg/PoseArray"),
     "markers": ("/grasp_planner_node/markers", "visualization_msgs/msg/MarkerArray"),
 }
+
+
+NODE_PARAMS: dict[str, tuple[ParamSpec, ...]] = {
+    "prompt_depth_node": PROMPT_DEPTH_PARAMS,
+    "grasp_planner_node": GRASP_PLANNER_PARAMS,
+}
+# Launch arguments that set node parameters: argument -> the parameters it sets. An argument
+# left empty (its default) sets nothing, so the parameter files keep each setting's one default.
+PARAMETER_ARGUMENTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "input_mode": (("prompt_depth_node", "input.mode"),),
+    "engine": (("prompt_depth_node", "engine.name"),),
+    "backend": (("prompt_depth_node", "engine.backend"),),
+    "weights": (("prompt_depth_node", "engine.weights"),),
+    "onnx_path": (("prompt_depth_node", "engine.onnx_path"),),
+    "engine_path": (("prompt_depth_node", "engine.engine_path"),),
+    "planning_frame": (("grasp_planner_node", "planning_frame"),),
+    "reliable_qos": (
+        ("prompt_depth_node", "input.reliable_qos"),
+        ("grasp_planner_node", "input.reliable_qos"),
+    ),
+}
+
+
+def _spec(node_name: str, parameter: str) -> ParamSpec:
+    return next(s for s in NODE_PARAMS[node_name] if s.name == parameter)
+
+
+def parameter_argument_description(argument: str) -> str:
+    """Launch-argument help: the parameter(s) it sets, their description and default."""
+    node_name, parameter = PARAMETER_ARGUMENTS[argument][0]
+    spec = _spec(node_name, parameter)
+    allowed = f" ({spec.range_text().replace('`', '')})" if spec.range_text() else ""
+    names = ", ".join(p for _, p in PARAMETER_ARGUMENTS[argument])
+    return (
+        f"sets {names}: {spec.description}{allowed}; empty = the parameter file's value "
+        f"(default {spec.default!r})"
+    )
+
+
+def _typed(spec: ParamSpec, text: str) -> ParamValue:
+    """A launch argument's text as the parameter's type, validated. Raises ConfigError."""
+    kind = type(spec.default)
+    value: ParamValue
+    if kind is bool and text.lower() in ("true", "false"):
+        value = text.lower() == "true"
+    elif kind is bool:
+        raise ConfigError(f"parameter '{spec.name}' must be bool, got {text!r}")
+    else:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise ConfigError(
+                f"parameter '{spec.name}' must be {kind.__name__}, got {text!r}"
+            ) from None
+    return spec.validate(value)
+
+
+def parameter_overrides(arguments: Mapping[str, str]) -> dict[str, dict[str, ParamValue]]:
+    """Per node, the parameters that the given (non-empty) launch arguments set.
+
+    Raises ConfigError naming the parameter for a value of the wrong type or range.
+    """
+    overrides: dict[str, dict[str, ParamValue]] = {name: {} for name in NODE_PARAMS}
+    for argument, text in arguments.items():
+        if argument not in PARAMETER_ARGUMENTS or not text:
+            continue
+        for node_name, parameter in PARAMETER_ARGUMENTS[argument]:
+            overrides[node_name][parameter] = _typed(_spec(node_name, parameter), text)
+    return overrides
 
 
 @dataclass(frozen=True)
