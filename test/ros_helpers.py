@@ -8,13 +8,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
 import rclpy
 from rclpy.context import Context
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
-
-from promptdepth_ros.geometry.transforms import matrix_to_quaternion
 
 
 @contextmanager
@@ -49,8 +46,3 @@ def wait_until(predicate: Callable[[], Any], timeout_s: float, period_s: float =
             return True
         time.sleep(period_s)
     return bool(predicate())
-
-
-def xyz_quat_text(T: np.ndarray) -> str:
-    """'x y z qx qy qz qw' of a 4x4 transform, the text the nodes' tf.fallback_* take."""
-    return " ".join(str(v) for v in (*T[:3, 3], *matrix_to_quaternion(T[:3, :3])))

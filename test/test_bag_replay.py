@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 from rclpy.parameter import Parameter
 from rclpy.serialization import deserialize_message
-from ros_helpers import ros_session, wait_until, xyz_quat_text
+from ros_helpers import ros_session, wait_until
 from sensor_msgs.msg import Image
 
+from promptdepth_ros.geometry.transforms import format_xyz_quat
 from promptdepth_ros.ros.bag import read_bag
 from promptdepth_ros.ros.convert.image import image_to_depth_m
 from promptdepth_ros.ros.convert.stamps import stamp_ns
@@ -35,7 +36,7 @@ DISTANCE_M = 0.9
 
 
 def _replay(bag_dir: Path, mode: str) -> tuple[list[Image], int]:
-    tf_text = xyz_quat_text(T_CAMERA_LIDAR)
+    tf_text = format_xyz_quat(T_CAMERA_LIDAR)
     overrides = [
         Parameter("input.reliable_qos", value=True),
         Parameter("input.mode", value=mode),

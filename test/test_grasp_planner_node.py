@@ -7,12 +7,13 @@ from builtin_interfaces.msg import Time
 from geometry_msgs.msg import PoseArray
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from ros_helpers import ros_session, wait_until, xyz_quat_text
+from ros_helpers import ros_session, wait_until
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
 
 from promptdepth_ros.camera.projection import depth_to_points
+from promptdepth_ros.geometry.transforms import format_xyz_quat
 from promptdepth_ros.msg import GraspArray
 from promptdepth_ros.ros.convert.pointcloud import create_xyzrgb_cloud
 from promptdepth_ros.ros.grasp_planner_node import GraspPlannerNode
@@ -27,7 +28,7 @@ def test_planner_node_publishes_sorted_grasps_poses_and_markers_in_the_planning_
     scene = generate_tabletop_scene(np.random.default_rng(11), camera)
     truth = render(scene)
     T = scene.T_world_camera
-    tf_text = xyz_quat_text(T)
+    tf_text = format_xyz_quat(T)
     overrides = [
         Parameter("input.reliable_qos", value=True),
         Parameter("planning_frame", value="table"),

@@ -11,7 +11,7 @@ from promptdepth_ros.pipeline.depth import DepthPipeline
 from promptdepth_ros.ros.bag import bag_message_counts, read_bag
 from promptdepth_ros.ros.convert.image import image_to_depth_m
 from promptdepth_ros.ros.convert.stamps import stamp_ns
-from promptdepth_ros.ros.scene_bag import write_scene_bag
+from promptdepth_ros.ros.scene_bag import WORLD_FRAME, write_scene_bag
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
 from promptdepth_ros.tools import process_bag
 
@@ -26,7 +26,7 @@ def test_every_scan_gives_depth_and_grasps_in_the_output_bag(
     scene_bag, tmp_path: Path, capsys
 ) -> None:
     out = tmp_path / "out"
-    assert process_bag.main([str(scene_bag.path), str(out)]) == 0
+    assert process_bag.main([str(scene_bag.path), str(out), "--planning-frame", WORLD_FRAME]) == 0
     counts = bag_message_counts(out)
     scans = len(scene_bag.prompt_stamps_ns)
     assert counts["/prompt_depth_node/depth"] == scans
@@ -98,3 +98,27 @@ def test_bad_messages_are_skipped_with_their_reason(
         bag_message_counts(out)["/prompt_depth_node/depth"] == len(scene_bag.prompt_stamps_ns) - 1
     )
     assert "skipped 1: UnsupportedEncoding" in capsys.readouterr().out
+
+
+def test_node_parameter_files_apply_and_misspelt_keys_name_the_nearest(
+    scene_bag, tmp_path: Path, capsys
+) -> None:
+    grasp_file = tmp_path / "grasp.yaml"
+    grasp_file.write_text(
+        "grasp_planner_node:\n  ros__parameters:\n    planning_frame: table\n"
+        "    grasp.max_opening_m: 0.14\n    grasp.finger_thickness_m: 0.02\n"
+    )
+    out = tmp_path / "out"
+    assert (
+        process_bag.main([str(scene_bag.path), str(out), "--grasp-params", str(grasp_file)]) == 0
+    )
+    grasps = next(iter(read_bag(out, ["/grasp_planner_node/grasps"]))).decode()
+    assert grasps.header.frame_id == "table"
+    capsys.readouterr()
+    prompt_file = tmp_path / "prompt.yaml"
+    prompt_file.write_text("prompt_depth_node:\n  ros__parameters:\n    prompt.max_rnge_m: 5.0\n")
+    code = process_bag.main(
+        [str(scene_bag.path), str(tmp_path / "o2"), "--params", str(prompt_file)]
+    )
+    assert code == 2
+    assert "did you mean 'prompt.max_range_m'" in capsys.readouterr().err

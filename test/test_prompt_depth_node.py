@@ -8,11 +8,11 @@ from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from ros_helpers import ros_session, wait_until, xyz_quat_text
+from ros_helpers import ros_session, wait_until
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 from std_msgs.msg import Header
 
-from promptdepth_ros.geometry.transforms import invert_transform
+from promptdepth_ros.geometry.transforms import format_xyz_quat, invert_transform
 from promptdepth_ros.ros.convert.camera_info import camera_info_msg_from_model
 from promptdepth_ros.ros.convert.image import image_to_depth_m, rgb_to_image_msg
 from promptdepth_ros.ros.convert.pointcloud import create_xyz_cloud
@@ -54,7 +54,7 @@ def _node(with_tf: bool):
     ]
     if with_tf:
         overrides.append(
-            Parameter("tf.fallback_camera_from_lidar", value=xyz_quat_text(T_CAMERA_LIDAR))
+            Parameter("tf.fallback_camera_from_lidar", value=format_xyz_quat(T_CAMERA_LIDAR))
         )
     return lambda context: PromptDepthNode(context=context, parameter_overrides=overrides)
 

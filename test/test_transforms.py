@@ -14,7 +14,10 @@ from hypothesis import strategies as st
 from promptdepth_ros.errors import InputError, MissingTransform
 from promptdepth_ros.geometry.transform_tree import StaticTransformBuffer, transform_from_msg
 from promptdepth_ros.geometry.transforms import (
+    format_xyz_quat,
+    make_transform,
     matrix_to_quaternion,
+    parse_xyz_quat,
     quaternion_to_matrix,
     transform_points,
 )
@@ -121,3 +124,17 @@ def test_republished_edge_replaces_the_old_one(robot_tree):
 def test_self_edge_is_rejected():
     with pytest.raises(InputError, match="two different"):
         StaticTransformBuffer().set_transform(stamped("a", "a", (0, 0, 0), (0, 0, 0, 1)))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.floats(-1.0, 1.0), min_size=4, max_size=4).filter(
+        lambda q: np.linalg.norm(q) > 0.1
+    ),
+    st.lists(st.floats(-10.0, 10.0), min_size=3, max_size=3),
+)
+def test_xyz_quat_text_round_trips(quaternion: list[float], xyz: list[float]) -> None:
+    T = make_transform(quaternion_to_matrix(*quaternion), np.asarray(xyz))
+    parsed = parse_xyz_quat(format_xyz_quat(T), "tf.x")
+    assert parsed is not None
+    np.testing.assert_allclose(parsed, T, atol=1e-12)

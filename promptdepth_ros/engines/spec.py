@@ -19,6 +19,7 @@ Variant = Literal["vits", "vitb", "vitl"]
 Precision = Literal["fp32", "fp16"]
 DepthProSize = Literal["full", "reduced"]
 ResolvedBackend = Literal["numpy", "torch", "onnxruntime", "tensorrt"]
+PATCH_SIZE = 14  # PromptDA ViT patch side (px): network input sides are multiples of it
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,10 @@ class EngineSpec:
 
     def __post_init__(self) -> None:
         check_settings(self)
-        if self.input_long_side % 14:
+        if self.input_long_side % PATCH_SIZE:
             raise ConfigError(
-                f"EngineSpec.input_long_side must be a multiple of 14, got {self.input_long_side}"
+                f"EngineSpec.input_long_side must be a multiple of {PATCH_SIZE}, "
+                f"got {self.input_long_side}"
             )
         if not (self.device == "cpu" or self.device.startswith("cuda")):
             raise ConfigError(

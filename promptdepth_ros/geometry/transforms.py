@@ -102,3 +102,9 @@ def parse_xyz_quat(text: str, name: str) -> NDArray[np.float64] | None:
         raise ConfigError(f"parameter '{name}' has a zero or non-finite quaternion: {values}")
     q /= norm
     return make_transform(quaternion_to_matrix(*q), np.asarray(values[:3], dtype=np.float64))
+
+
+def format_xyz_quat(transform: NDArray[np.floating]) -> str:
+    """'x y z qx qy qz qw' of a 4x4 transform: the text :func:`parse_xyz_quat` reads back."""
+    rotation = matrix_to_quaternion(np.asarray(transform)[:3, :3])
+    return " ".join(repr(float(v)) for v in (*np.asarray(transform)[:3, 3], *rotation))

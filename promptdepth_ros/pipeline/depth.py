@@ -108,7 +108,6 @@ class DepthPipeline:
         if self._monocular is not None:
             self._engine_for[PromptDecision.MONOCULAR] = self._monocular
         self.reconfigure(config)
-        self._fallback = PromptFallback(config.conditioning)
         self.skipped: Counter[str] = Counter()
 
     @property

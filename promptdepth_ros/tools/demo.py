@@ -22,8 +22,9 @@ import numpy as np
 
 from promptdepth_ros.camera.projection import depth_to_points
 from promptdepth_ros.cloud.ply import points_to_ply
+from promptdepth_ros.engines.spec import EngineSpec
 from promptdepth_ros.eval.visualize import save_depth_png
-from promptdepth_ros.geometry.transforms import matrix_to_quaternion
+from promptdepth_ros.geometry.transforms import format_xyz_quat
 from promptdepth_ros.ros.bag import read_bag
 from promptdepth_ros.ros.convert.image import image_to_depth_m
 from promptdepth_ros.ros.diagnostics import DIAGNOSTICS_TOPIC
@@ -43,8 +44,10 @@ from promptdepth_ros.ros.scene_bag import (
     write_scene_bag,
 )
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
+from promptdepth_ros.tools.cli import add_setting_option, specs_by_name
 
 DEPTH_TOPIC = GRAPH_OUTPUTS["depth"][0]
+ENGINE_SETTINGS = specs_by_name(EngineSpec)
 POINTS_TOPIC = GRAPH_OUTPUTS["points"][0]
 GRASPS_TOPIC = GRAPH_OUTPUTS["grasps"][0]
 OUTPUT_TOPICS = (
@@ -53,18 +56,14 @@ OUTPUT_TOPICS = (
 )
 
 
-def _xyz_quat(T: np.ndarray) -> str:
-    return " ".join(f"{v:.9g}" for v in (*T[:3, 3], *matrix_to_quaternion(T[:3, :3])))
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("out/demo"), help="output directory")
     parser.add_argument("--seed", type=int, default=3, help="scene seed")
     parser.add_argument("--duration", type=float, default=3.0, help="seconds of sensor data")
-    parser.add_argument("--engine", default="guided", choices=("guided", "promptda", "depth_pro"))
-    parser.add_argument("--backend", default="auto")
+    add_setting_option(parser, "--engine", ENGINE_SETTINGS["name"])
+    add_setting_option(parser, "--backend", ENGINE_SETTINGS["backend"])
     parser.add_argument(
         "--random-init",
         action="store_true",
@@ -91,12 +90,12 @@ def start_graph(
         "engine.random_init": args.random_init,
         "engine.input_long_side": args.input_long_side,
         "input.reliable_qos": True,
-        "tf.fallback_camera_from_lidar": _xyz_quat(T_CAMERA_LIDAR),
+        "tf.fallback_camera_from_lidar": format_xyz_quat(T_CAMERA_LIDAR),
     }
     grasp_overrides: dict[str, bool | int | float | str] = {
         "input.reliable_qos": True,
         "planning_frame": WORLD_FRAME,
-        "tf.fallback_planning_from_camera": _xyz_quat(T_world_camera),
+        "tf.fallback_planning_from_camera": format_xyz_quat(T_world_camera),
     }
     procs = []
     for node in grasp_graph(prompt_overrides=prompt_overrides, grasp_overrides=grasp_overrides):

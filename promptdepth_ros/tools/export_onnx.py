@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, get_args
 
-from promptdepth_ros.engines.promptda.preprocessing import PATCH_SIZE
-from promptdepth_ros.engines.spec import DepthProSize, EngineSpec, Precision, Variant
+from promptdepth_ros.engines.spec import PATCH_SIZE, DepthProSize, EngineSpec, Precision, Variant
 from promptdepth_ros.errors import ConfigError, PromptDepthError
 
 

@@ -40,8 +40,11 @@ from promptdepth_ros.ros.prompt_depth_params import (
     engine_spec_from_params,
     pipeline_config_from_params,
 )
-from promptdepth_ros.settings import validate_all
 from promptdepth_ros.sync.approximate import ApproximateTimeSync
+from promptdepth_ros.tools.cli import add_setting_option, node_parameters
+
+PROMPT_SPECS = {spec.name: spec for spec in PROMPT_DEPTH_PARAMS}
+GRASP_SPECS = {spec.name: spec for spec in GRASP_PLANNER_PARAMS}
 
 # The GRAPH_OUTPUTS of grasp_plan_messages(), in its order.
 GRASP_KEYS = ("grasps", "poses", "markers")
@@ -53,38 +56,45 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("input", type=Path, help="input rosbag2 directory (MCAP or sqlite3)")
     p.add_argument("output", type=Path, help="output bag directory (must not exist)")
     p.add_argument("--params", type=Path, help="prompt_depth_node parameter YAML to apply")
-    p.add_argument("--engine", choices=("guided", "promptda", "depth_pro"))
-    p.add_argument("--backend", choices=("auto", "numpy", "torch", "onnxruntime", "tensorrt"))
+    p.add_argument("--grasp-params", type=Path, help="grasp_planner_node parameter YAML")
+    add_setting_option(p, "--engine", PROMPT_SPECS["engine.name"], default=None)
+    add_setting_option(p, "--backend", PROMPT_SPECS["engine.backend"], default=None)
     p.add_argument("--weights", help="HF model directory or PromptDA model.ckpt")
     p.add_argument("--onnx", help="ONNX model for the onnxruntime backend")
     p.add_argument("--random-init", action="store_true", help="random weights (testing only)")
-    p.add_argument("--mode", choices=("cloud", "depth", "none"), help="prompt input")
+    add_setting_option(p, "--mode", PROMPT_SPECS["input.mode"], default=None)
     p.add_argument("--image-topic", default=SENSOR_TOPICS["image"])
     p.add_argument("--info-topic", default=SENSOR_TOPICS["camera_info"])
     p.add_argument("--prompt-topic", help="cloud or depth topic (default by --mode)")
     p.add_argument("--depth-info-topic", default="/lidar/camera_info")
-    p.add_argument("--planning-frame", default="table", help="z-up frame for grasps")
+    add_setting_option(p, "--planning-frame", GRASP_SPECS["planning_frame"], default=None)
     p.add_argument("--no-grasps", action="store_true", help="skip grasp planning")
     p.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
     return p.parse_args(argv)
 
 
-def _params(args: argparse.Namespace) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    if args.params:
-        document = yaml.safe_load(args.params.read_text()) or {}
-        values.update(document.get("prompt_depth_node", {}).get("ros__parameters", {}))
-    cli = {
-        "engine.name": args.engine,
-        "engine.backend": args.backend,
-        "engine.weights": args.weights,
-        "engine.onnx_path": args.onnx,
-        "input.mode": args.mode,
-    }
-    values.update({k: v for k, v in cli.items() if v is not None})
-    if args.random_init:
-        values["engine.random_init"] = True
-    return validate_all(PROMPT_DEPTH_PARAMS, values)
+def _params(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The prompt_depth_node and grasp_planner_node parameters the options ask for."""
+    prompt = node_parameters(
+        args.params,
+        "prompt_depth_node",
+        PROMPT_DEPTH_PARAMS,
+        {
+            "engine.name": args.engine,
+            "engine.backend": args.backend,
+            "engine.weights": args.weights,
+            "engine.onnx_path": args.onnx,
+            "input.mode": args.mode,
+            "engine.random_init": True if args.random_init else None,
+        },
+    )
+    grasp = node_parameters(
+        args.grasp_params,
+        "grasp_planner_node",
+        GRASP_PLANNER_PARAMS,
+        {"planning_frame": args.planning_frame},
+    )
+    return prompt, grasp
 
 
 class Progress:
@@ -111,14 +121,15 @@ def main(argv: list[str] | None = None) -> int:
     """Process the bag; returns 0 when at least one frame was written."""
     args = parse_args(argv)
     try:
-        params = _params(args)
+        params, grasp_params = _params(args)
         mode = params["input.mode"]
         pipeline = DepthPipeline(
             pipeline_config_from_params(params), create_engine(engine_spec_from_params(params))
         )
-        grasp_config = grasp_config_from_params(validate_all(GRASP_PLANNER_PARAMS, {}))
+        grasp_config = grasp_config_from_params(grasp_params)
+        planning_frame = str(grasp_params["planning_frame"])
         counts = bag_message_counts(args.input)
-    except PromptDepthError as error:
+    except (PromptDepthError, OSError, yaml.YAMLError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     default_prompt = {"cloud": SENSOR_TOPICS["points"], "depth": SENSOR_TOPICS["depth"]}
@@ -177,10 +188,10 @@ def main(argv: list[str] | None = None) -> int:
                     written += 1
                     if args.no_grasps:
                         continue
-                    T = tf.lookup(args.planning_frame, header.frame_id)
+                    T = tf.lookup(planning_frame, header.frame_id)
                     points_cam = depth_to_points(out.depth_m, frame.camera)
                     plan = plan_grasps_in_frame(points_cam, T, grasp_config)
-                    gh = Header(stamp=header.stamp, frame_id=args.planning_frame)
+                    gh = Header(stamp=header.stamp, frame_id=planning_frame)
                     messages = grasp_plan_messages(plan.grasps, gh, grasp_config.gripper)
                     for key, plan_msg in zip(GRASP_KEYS, messages, strict=True):
                         bag.write(GRAPH_OUTPUTS[key][0], record.stamp_ns, plan_msg)

@@ -20,8 +20,7 @@ from transformers import (
     PromptDepthAnythingForDepthEstimation,
 )
 
-from promptdepth_ros.engines.promptda.preprocessing import PATCH_SIZE
-from promptdepth_ros.engines.spec import Variant
+from promptdepth_ros.engines.spec import PATCH_SIZE, Variant
 from promptdepth_ros.errors import CheckpointError, ConfigError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)

@@ -18,10 +18,10 @@ from scipy import ndimage
 
 from promptdepth_ros.engines.base import validate_rgb
 from promptdepth_ros.engines.resampling import resize_image
+from promptdepth_ros.engines.spec import PATCH_SIZE
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.prompt.hole_filling import fill_prompt_holes
 
-PATCH_SIZE = 14  # ViT patch side (px): network inputs are multiples of it
 MAX_LONG_SIDE = 4 * 1008  # 4K-class inputs, as in the PromptDA paper
 
 
