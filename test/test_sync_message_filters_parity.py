@@ -1,6 +1,6 @@
 """Our synchroniser and message_filters.ApproximateTimeSynchronizer pair the same messages.
 
-Runs wherever message_filters is installed (a ROS 2 install); skipped here otherwise.
+Runs wherever message_filters is importable (a ROS 2 install, or ../shared/ros-extra in CI).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from promptdepth_ros.sync.approximate import ApproximateTimeSync
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("message_filters") is None,
-    reason="message_filters is not installable here (no ROS 2 apt install); runs on ROS",
+    reason="message_filters not importable: source a ROS 2 install, or ../shared/ros-extra "
+    "(scripts/test.sh builds and sources it where it exists)",
 )
 
 

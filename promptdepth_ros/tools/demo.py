@@ -170,11 +170,18 @@ def main(argv: list[str] | None = None) -> int:
         if not wait_for_subscription(node, POINTS_TOPIC, "grasp_planner_node", 60.0):
             print(f"[demo] error: the grasp planner did not subscribe; see {args.out / 'logs'}")
             return 1
+        # Outputs published before the recorder is matched to their publisher would be lost.
+        if not recorder.wait_for_publishers([DEPTH_TOPIC, GRASPS_TOPIC], 60.0):
+            print(f"[demo] error: the nodes' outputs did not appear; see {args.out / 'logs'}")
+            return 1
         published = player.play()
-        # Done when no depth or grasps arrived for 3 s (the nodes have drained), or 60 s.
+        # Done when a grasp plan arrived and no depth or grasps for 3 s (the nodes have
+        # drained), or after 60 s.
         deadline = time.monotonic() + 60.0
         last_total, last_change = -1, time.monotonic()
-        while time.monotonic() - last_change < 3.0 and time.monotonic() < deadline:
+        while time.monotonic() < deadline and (
+            time.monotonic() - last_change < 3.0 or recorder.count(GRASPS_TOPIC) == 0
+        ):
             total = recorder.count(DEPTH_TOPIC) + recorder.count(GRASPS_TOPIC)
             if total != last_total:
                 last_total, last_change = total, time.monotonic()

@@ -109,14 +109,23 @@ class TopicRecorder:
         self._lock = threading.Lock()
         self.topics = dict(topics)
         self.received: list[Received] = []
-        for name, msgtype in topics:
-            node.create_subscription(
+        self._subscriptions = {
+            name: node.create_subscription(
                 message_class(msgtype),
                 name,
                 lambda data, n=name: self._store(n, data),
                 RELIABLE_INPUT_QOS,
                 raw=True,
             )
+            for name, msgtype in topics
+        }
+
+    def wait_for_publishers(self, topics: Sequence[str], timeout_s: float) -> bool:
+        """Wait until each of ``topics`` has a matched publisher; False after ``timeout_s``."""
+        return _poll(
+            lambda: all(self._subscriptions[t].get_publisher_count() > 0 for t in topics),
+            timeout_s,
+        )
 
     def _store(self, topic: str, data: bytes) -> None:
         with self._lock:
