@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -57,3 +58,34 @@ def test_inconsistent_parameters_fail_configure_and_the_node_stays_up_to_be_fixe
         output, _ = proc.communicate(timeout=30)
     assert "cannot configure" in output
     assert "max_range_m" in output
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGTERM])
+def test_a_signal_as_the_node_starts_spinning_ends_it_cleanly(sig: signal.Signals) -> None:
+    """The window right after a (failed) configure, where rclpy's own handler lost signals."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "promptdepth_ros.ros.prompt_depth_node",
+            "--ros-args",
+            "-p",
+            "prompt.max_range_m:=0.05",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "cannot configure" in line:
+                break
+        proc.send_signal(sig)
+        output, _ = proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0
+    assert "Traceback" not in "".join(lines) + output

@@ -1,32 +1,49 @@
-"""The one ``main`` of every node: init, spin until Ctrl-C or shutdown, clean up."""
+"""The one ``main`` of every node: init, spin until SIGINT/SIGTERM or shutdown, clean up."""
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable
+from types import FrameType
 
 import rclpy
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
 
 from promptdepth_ros.errors import PromptDepthError
 
+# How often the spin loop returns to Python, so a signal is handled within this time.
+SIGNAL_POLL_S = 0.1
+
 
 def run_node(name: str, make_node: Callable[[], Node], args: list[str] | None = None) -> int:
-    """Build the node with ``make_node`` and spin it; 0 on shutdown, 2 on a bad parameter.
+    """Build the node with ``make_node`` and spin it; 0 on SIGINT/SIGTERM or shutdown, 2 on a
+    bad parameter.
 
-    Callbacks only hand work to the nodes' worker threads, so one executor thread suffices.
-    The node's ``release()`` (worker threads, engines), when it has one, runs before it is
-    destroyed.
+    The package handles SIGINT and SIGTERM itself: rclpy's handler could miss a signal that
+    arrives while the executor is idle (the process then never ended). A signal only sets a
+    flag, so a second one during cleanup interrupts nothing. Callbacks only hand work to the
+    nodes' worker threads, so one executor thread suffices. The node's ``release()`` (worker
+    threads, engines), when it has one, runs before it is destroyed.
     """
-    rclpy.init(args=args)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    executor = SingleThreadedExecutor()
     node: Node | None = None
     try:
         node = make_node()
-        executor = SingleThreadedExecutor()
         executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
+        while not stop.is_set() and rclpy.ok():
+            executor.spin_once(timeout_sec=SIGNAL_POLL_S)
+    except ExternalShutdownException:
         pass
     except (PromptDepthError, ParameterException) as error:  # a bad launch-time parameter
         rclpy.logging.get_logger(name).fatal(str(error))
@@ -37,5 +54,8 @@ def run_node(name: str, make_node: Callable[[], Node], args: list[str] | None = 
             if release is not None:
                 release()
             node.destroy_node()
+        executor.shutdown()
         rclpy.try_shutdown()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
