@@ -17,6 +17,19 @@ from promptdepth_ros.prompt.projection import project_points_to_depth
 MIN_DEPTH = 1e-3
 
 
+def reference_field_limit(camera: CameraModel) -> float:
+    """Smallest undistorted radius where d(r * radial(r^2)) / dr <= 0 (analytic), else inf."""
+    k1, k2, _, _, k3, k4, k5, k6 = (list(camera.distortion) + [0.0] * 8)[:8]
+    r = np.tan(np.linspace(0.0, np.deg2rad(89.0), 200_001))[1:]
+    s = r * r
+    num, dnum = 1 + k1 * s + k2 * s**2 + k3 * s**3, k1 + 2 * k2 * s + 3 * k3 * s**2
+    den, dden = 1 + k4 * s + k5 * s**2 + k6 * s**3, k4 + 2 * k5 * s + 3 * k6 * s**2
+    # d/dr [r num/den] = num/den + r * 2r (dnum den - num dden) / den^2
+    slope = num / den + 2 * s * (dnum * den - num * dden) / den**2
+    bad = np.flatnonzero((slope <= 0) | (den <= 0))
+    return float(r[bad[0]]) if bad.size else math.inf
+
+
 def reference_projection(points, camera: CameraModel, out_hw):
     """Per-point projectPoints (k1 k2 p1 p2 k3 k4 k5 k6) + nearest-wins z-buffer, or None when a
     point lands within 1e-6 px of a pixel border (where float rounding may pick either pixel)."""
@@ -25,12 +38,17 @@ def reference_projection(points, camera: CameraModel, out_hw):
     fx, fy = camera.fx * sx, camera.fy * sy
     cx, cy = (camera.cx + 0.5) * sx - 0.5, (camera.cy + 0.5) * sy - 0.5
     k1, k2, p1, p2, k3, k4, k5, k6 = (list(camera.distortion) + [0.0] * 8)[:8]
+    limit = reference_field_limit(camera)
     depth = np.full((h, w), np.nan, np.float32)
     for px, py, pz in points.astype(np.float64):
         if not (math.isfinite(px) and math.isfinite(py) and math.isfinite(pz)) or pz <= MIN_DEPTH:
             continue
         x, y = px / pz, py / pz
         r2 = x * x + y * y
+        if abs(math.sqrt(r2) - limit) < 0.01 * limit:
+            return None  # at the calibrated field's edge, where the grid search may differ
+        if math.sqrt(r2) > limit:
+            continue  # OpenCV would fold it back into the image; the package drops it
         radial = (1 + k1 * r2 + k2 * r2**2 + k3 * r2**3) / (1 + k4 * r2 + k5 * r2**2 + k6 * r2**3)
         xd = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
         yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y

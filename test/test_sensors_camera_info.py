@@ -67,8 +67,8 @@ def test_uncalibrated_k_is_rejected(k):
 
 
 def test_unknown_distortion_model_is_rejected():
-    with pytest.raises(UnsupportedCameraModel, match="equidistant"):
-        camera_model_from_msg(make_info(distortion_model="equidistant", d=[0.0] * 4))
+    with pytest.raises(UnsupportedCameraModel, match="fov"):
+        camera_model_from_msg(make_info(distortion_model="fov", d=[0.5]))
 
 
 def test_model_to_message_round_trip():
@@ -94,3 +94,18 @@ def test_model_to_message_round_trip():
 def test_undistorted_model_becomes_zero_plumb_bob():
     msg = camera_info_msg_from_model(CameraModel(64, 48, 50.0, 50.0, 31.5, 23.5), Header())
     assert msg.distortion_model == "plumb_bob" and list(msg.d) == [0.0] * 5
+
+
+def test_rectified_info_takes_its_intrinsics_from_p():
+    p = [580.0, 0.0, 630.0, 0.0, 0.0, 585.0, 470.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    model = camera_model_from_msg(make_info(d=[0.0] * 5, p=p))
+    assert (model.fx, model.fy, model.cx, model.cy) == (580.0, 585.0, 630.0, 470.0)
+    raw = camera_model_from_msg(make_info(p=p))  # distorted: K and D, as image_geometry
+    assert (raw.fx, raw.cx) == (600.0, 640.5)
+
+
+def test_fisheye_info_is_read():
+    model = camera_model_from_msg(
+        make_info(distortion_model="equidistant", d=[0.1, -0.02, 0.003, -0.001])
+    )
+    assert model.distortion_model == "equidistant" and model.is_distorted

@@ -1,4 +1,4 @@
-"""Pinhole camera model (sensor_msgs/CameraInfo without the message)."""
+"""Camera model: intrinsics and lens distortion (sensor_msgs/CameraInfo without the message)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from promptdepth_ros.errors import InputError, UnsupportedCameraModel
 
 DistortionModel = str  # "plumb_bob" | "rational_polynomial" | "equidistant" | "" (none)
-SUPPORTED_DISTORTION_MODELS = ("", "none", "plumb_bob", "rational_polynomial")
+SUPPORTED_DISTORTION_MODELS = ("", "none", "plumb_bob", "rational_polynomial", "equidistant")
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,10 @@ class CameraModel:
             raise UnsupportedCameraModel(
                 f"distortion model '{self.distortion_model}' is not supported; expected one "
                 f"of {SUPPORTED_DISTORTION_MODELS} (rectify the image upstream, e.g. image_proc)"
+            )
+        if self.distortion_model == "equidistant" and len(self.distortion) > 4:
+            raise UnsupportedCameraModel(
+                f"the equidistant model takes 4 coefficients (k1..k4), got {len(self.distortion)}"
             )
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from promptdepth_ros.camera.distortion import distort_normalized
+from promptdepth_ros.camera.distortion import distort_normalized, in_calibrated_field
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.errors import InputError
 
@@ -35,11 +35,13 @@ def project_points_to_depth(
     # compacting the strided coordinate columns first. NaN fails every comparison below.
     with np.errstate(all="ignore"):
         z64 = z.astype(np.float64)
-        xd, yd = distort_normalized(x / z64, y / z64, cam)
+        xn, yn = x / z64, y / z64
+        xd, yd = distort_normalized(xn, yn, cam)
         # Shift by half a pixel so that truncation picks the pixel whose centre is nearest.
         col = cam.fx * xd + (cam.cx + 0.5)
         row = cam.fy * yd + (cam.cy + 0.5)
         inside = (z > min_depth_m) & (z < np.inf) & (col >= 0) & (col < width)
+        inside &= in_calibrated_field(xn, yn, cam)
         inside &= (row >= 0) & (row < height)
     flat = row[inside].astype(np.intp) * width + col[inside].astype(np.intp)
     depth = np.full(height * width, np.inf, dtype=np.float32)

@@ -18,10 +18,15 @@ def camera_model_from_msg(msg: Any) -> CameraModel:
     sensor; ``fx /= binning_x``, ``cx = (cx - roi.x_offset) / binning_x`` (same for y); the size
     is ``roi.width // binning_x`` x ``roi.height // binning_y``. ``roi.do_rectify`` only says
     whether the ROI still needs rectification and does not change the intrinsics. D is kept as
-    is (it acts on normalised coordinates). Raises InputError for zero/non-finite K or an empty
-    image, UnsupportedCameraModel (from CameraModel) for an unknown distortion model.
+    is (it acts on normalised coordinates). A rectified image (D all zero) takes its intrinsics
+    from P, as image_geometry projects rectified points; R is not applied (it is the identity
+    for a monocular camera). Raises InputError for zero/non-finite K or an empty image,
+    UnsupportedCameraModel (from CameraModel) for an unknown distortion model.
     """
     k = np.asarray(msg.k, dtype=np.float64).reshape(-1)
+    p = np.asarray(msg.p, dtype=np.float64).reshape(-1)
+    if not any(msg.d) and p.size == 12 and np.all(np.isfinite(p)) and p[0] > 0.0 and p[5] > 0.0:
+        k = p.reshape(3, 4)[:, :3].reshape(-1)
     if k.size != 9 or not np.all(np.isfinite(k)) or k[0] <= 0.0 or k[4] <= 0.0:
         raise InputError(
             f"CameraInfo K must be 9 finite values with fx, fy > 0, got {k.tolist()}; "
