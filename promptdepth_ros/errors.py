@@ -27,6 +27,10 @@ class MissingTransform(InputError):
     """The extrinsic between two frames is not known (no TF, no parameter)."""
 
 
+class TransformExtrapolation(MissingTransform):
+    """Both frames are in the TF tree, but a moving link has no transform at the stamp."""
+
+
 class EngineError(PromptDepthError, RuntimeError):
     """A depth engine failed to load or run."""
 

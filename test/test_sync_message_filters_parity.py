@@ -1,4 +1,8 @@
-"""Our synchroniser and message_filters.ApproximateTimeSynchronizer pair the same messages.
+"""Our pairing and message_filters.ApproximateTimeSynchronizer agree where both are defined.
+
+A phase-locked LiDAR (each scan within a few ms of an image, the case an approximate-time slop
+handles) gives the same image-scan pairs; free-running phases, which message_filters misses,
+are covered by test_sync_pairing.py.
 
 Runs wherever message_filters is importable (a ROS 2 install, or ../shared/ros-extra in CI).
 """
@@ -13,7 +17,7 @@ from builtin_interfaces.msg import Time
 from sensor_msgs.msg import Image
 
 from promptdepth_ros.ros.convert.stamps import stamp_s
-from promptdepth_ros.sync.approximate import ApproximateTimeSync
+from promptdepth_ros.sync.pairing import CAMERA_INFO, IMAGE, PROMPT, PromptPairing, SyncConfig
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("message_filters") is None,
@@ -22,8 +26,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _stream(seed: int) -> list[tuple[int, Image]]:
-    """(input index, message) in arrival order: camera 30 Hz, LiDAR 10 Hz with jitter/latency."""
+def _stream(seed: int) -> list[tuple[float, int, Image]]:
+    """(arrival, input index, message) in arrival order: camera 30 Hz, LiDAR 10 Hz with
+    jitter and latency."""
     rng = np.random.default_rng(seed)
     events = []
     for i in range(90):
@@ -31,10 +36,10 @@ def _stream(seed: int) -> list[tuple[int, Image]]:
     for j in range(30):
         events.append((j / 10.0 + rng.uniform(-0.003, 0.003), 0.02 + rng.uniform(0, 0.01), 1))
     out = []
-    for stamp, _latency, index in sorted(events, key=lambda e: e[0] + e[1]):
+    for stamp, latency, index in sorted(events, key=lambda e: e[0] + e[1]):
         msg = Image()
         msg.header.stamp = Time(sec=int(stamp), nanosec=round((stamp % 1) * 1e9))
-        out.append((index, msg))
+        out.append((stamp + latency, index, msg))
     return out
 
 
@@ -50,9 +55,12 @@ def test_same_sets_as_message_filters(seed: int) -> None:  # pragma: no cover - 
     inputs = [message_filters.SimpleFilter(), message_filters.SimpleFilter()]
     reference = message_filters.ApproximateTimeSynchronizer(inputs, 10, 0.015)
     reference.registerCallback(lambda *m: theirs.append(_key(m)))
-    own = ApproximateTimeSync(2, 10, 0.015, callback=lambda *m: ours.append(_key(m)))
-    for index, msg in _stream(seed):
+    own = PromptPairing(3, SyncConfig(max_offset_s=0.015))
+    for arrival, index, msg in _stream(seed):
         inputs[index].signalMessage(msg)
-        own.add(index, stamp_s(msg.header), msg)
+        ours_index = (PROMPT,) if index == 1 else (IMAGE, CAMERA_INFO)
+        for i in ours_index:
+            for image, _, scan in own.add(i, stamp_s(msg.header), msg, arrival):
+                ours.append(_key((image, scan)))
     assert ours == theirs
     assert len(ours) == 30

@@ -33,6 +33,7 @@ from promptdepth_ros.ros.prompt_depth_params import (
     PROMPT_DEPTH_PARAMS,
     engine_spec_from_params,
     pipeline_config_from_params,
+    sync_config_from_params,
 )
 from promptdepth_ros.ros.qos import OUTPUT_QOS, input_qos, subscription_events
 from promptdepth_ros.ros.runner import run_node
@@ -78,6 +79,7 @@ class PromptDepthNode(LifecycleNode):
                     self.params["tf.fallback_camera_from_lidar"], "tf.fallback_camera_from_lidar"
                 ),
                 float(self.params["tf.timeout_s"]),
+                str(self.params["tf.fixed_frame"]),
             )
         except PromptDepthError as error:
             self.get_logger().error(f"cannot configure: {error}")
@@ -119,8 +121,7 @@ class PromptDepthNode(LifecycleNode):
             self,
             topics,
             qos,
-            int(self.params["sync.queue_size"]),
-            float(self.params["sync.slop_s"]),
+            sync_config_from_params(self.params),
             self._on_synced,
             self.health,
             event_callbacks=lambda topic: subscription_events(self, topic),
@@ -174,7 +175,7 @@ class PromptDepthNode(LifecycleNode):
         pipeline = self.pipeline
         if pipeline is None:
             return
-        frame = frame_from_messages(msgs, self.params["input.mode"], self._extrinsics.lookup)
+        frame = frame_from_messages(msgs, self.params["input.mode"], self._extrinsics.lookup_full)
         out = pipeline.process(frame)
         self.health.set_counts("fallback", pipeline.decisions)
         self.health.set_counts("skipped", dict(pipeline.skipped))

@@ -1,6 +1,7 @@
 """prompt_depth_node's parameters, composed from the configs that declare them (pure, no rclpy).
 
-Node-only settings live in :class:`PromptDepthNodeConfig`; ``prompt.*`` come from
+Node-only settings live in :class:`PromptDepthNodeConfig`; ``sync.*`` come from
+:class:`SyncConfig`, ``prompt.*`` from
 :class:`PipelineConfig`, ``engine.*`` and ``monocular.*`` from :class:`EngineSpec`.
 """
 
@@ -20,13 +21,14 @@ from promptdepth_ros.settings import (
     parameter_specs,
     setting,
 )
+from promptdepth_ros.sync.pairing import SyncConfig
 
 InputMode = Literal["cloud", "depth", "none"]
 
 
 @dataclass(frozen=True)
 class PromptDepthNodeConfig:
-    """prompt_depth_node's own settings: start-up, inputs, sync, queueing, outputs and TF."""
+    """prompt_depth_node's own settings: start-up, inputs, queueing, outputs and TF."""
 
     autostart: bool = setting(
         True,
@@ -46,23 +48,6 @@ class PromptDepthNodeConfig:
         "with `depth_camera_info` and TF)",
         read_only=True,
         name="input.depth_registered",
-    )
-    sync_queue_size: int = setting(
-        10,
-        "Messages kept per input by the approximate-time sync",
-        low=1,
-        high=1000,
-        read_only=True,
-        name="sync.queue_size",
-    )
-    sync_slop_s: float = setting(
-        0.015,
-        "Largest stamp spread of a synchronised set, seconds; keep it below half the "
-        "camera period so the only image within slop of a scan is the nearest one",
-        low=0.0001,
-        high=2.0,
-        read_only=True,
-        name="sync.slop_s",
     )
     queue_depth: int = setting(
         1,
@@ -86,6 +71,14 @@ class PromptDepthNodeConfig:
     tf_timeout_s: float = setting(
         0.05, "How long to wait for a TF lookup, seconds", low=0.0, high=5.0, name="tf.timeout_s"
     )
+    tf_fixed_frame: str = setting(
+        "",
+        "World-fixed frame (e.g. base_link) through which the prompt at its stamp is moved to "
+        "the camera at the image stamp (tf2 lookup_transform_full), for a camera and prompt "
+        "sensor that move relative to each other; empty = both are rigidly mounted, one lookup "
+        "at the prompt stamp",
+        name="tf.fixed_frame",
+    )
 
     def __post_init__(self) -> None:
         check_settings(self)
@@ -95,6 +88,7 @@ MONOCULAR_ENGINES = ("", "depth_pro")
 
 PROMPT_DEPTH_PARAMS: tuple[ParamSpec, ...] = (
     *parameter_specs(PromptDepthNodeConfig),
+    *parameter_specs(SyncConfig, "sync."),
     *parameter_specs(PipelineConfig, "prompt."),
     *parameter_specs(EngineSpec, "engine."),
     *parameter_specs(
@@ -122,3 +116,9 @@ def engine_spec_from_params(values: Mapping[str, Any], prefix: str = "engine") -
     """EngineSpec from the ``engine.*`` (or ``monocular.*``) prompt_depth_node parameters."""
     spec: EngineSpec = config_from_params(EngineSpec, values, f"{prefix}.")
     return spec
+
+
+def sync_config_from_params(values: Mapping[str, Any]) -> SyncConfig:
+    """SyncConfig from validated prompt_depth_node parameter values."""
+    config: SyncConfig = config_from_params(SyncConfig, values, "sync.")
+    return config

@@ -1,13 +1,13 @@
-"""Subscribe to N topics and emit approximate-time synchronised sets.
+"""Subscribe to the node's inputs and pair them with :class:`PromptPairing`.
 
-Uses ``message_filters.ApproximateTimeSynchronizer`` when it is installed, else the
-package's :class:`ApproximateTimeSync` with the same pairing semantics (plus reset on a
-backwards time jump and counters for every unused message).
+The package's own pairing runs everywhere (message_filters, where installed, is only a test
+oracle): prompts are paired with their nearest image at any clock phase, and every message that
+is not used is counted by cause in ``sync.*``.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,14 +17,16 @@ from rclpy.qos import QoSProfile
 
 from promptdepth_ros.ros.convert.stamps import stamp_s
 from promptdepth_ros.ros.health import HealthMonitor
-from promptdepth_ros.sync.approximate import ApproximateTimeSync
+from promptdepth_ros.sync.pairing import PromptPairing, SyncConfig
+
+POLL_PERIOD_S = 0.02  # how often prompts that waited max_wait_s are decided
 
 
 class TopicSynchronizer:
-    """Synchronises ``topics`` ([(name, type)]) and calls ``callback(*msgs)`` in topic order.
+    """Pairs ``topics`` ([(name, type)], in set order) and calls ``callback(*msgs)``.
 
-    ``callback`` must return quickly (hand the set to a worker): message_filters holds its
-    lock while calling it. Receipts per topic and the sync's counters go to ``health``.
+    ``callback`` must return quickly (hand the set to a worker). Receipts per topic and the
+    pairing's counters go to ``health``.
     """
 
     def __init__(
@@ -32,8 +34,7 @@ class TopicSynchronizer:
         node: Node,
         topics: Sequence[tuple[str, type]],
         qos: QoSProfile,
-        queue_size: int,
-        slop_s: float,
+        config: SyncConfig,
         callback: Callable[..., None],
         health: HealthMonitor,
         event_callbacks: Callable[[str], SubscriptionEventCallbacks],
@@ -41,67 +42,38 @@ class TopicSynchronizer:
         self._node = node
         self._health = health
         self._callback = callback
-        self._subscriptions: list[Any] = []
-        self._own: ApproximateTimeSync | None = None
-        if importlib.util.find_spec("message_filters") is not None:
-            import message_filters
-
-            filters = []
-            for name, msg_type in topics:
-                sub = message_filters.Subscriber(
-                    node, msg_type, name, qos_profile=qos, event_callbacks=event_callbacks(name)
-                )
-                sub.registerCallback(lambda _msg, n=name: health.count(f"received.{n}"))
-                filters.append(sub)
-            self._filters = message_filters.ApproximateTimeSynchronizer(
-                filters, queue_size, slop_s
+        self._pairing = PromptPairing(len(topics), config)
+        self._subscriptions = [
+            node.create_subscription(
+                msg_type,
+                name,
+                self._receiver(index, name),
+                qos,
+                event_callbacks=event_callbacks(name),
             )
-            self._filters.registerCallback(self._emit)
-            self._subscriptions = [f.sub for f in filters]
-            self.backend = "message_filters"
-        else:
-            self._own = ApproximateTimeSync(len(topics), queue_size, slop_s, callback=self._emit)
-            for index, (name, msg_type) in enumerate(topics):
-                self._subscriptions.append(
-                    node.create_subscription(
-                        msg_type,
-                        name,
-                        self._receiver(index, name),
-                        qos,
-                        event_callbacks=event_callbacks(name),
-                    )
-                )
-            self.backend = "promptdepth_ros"
+            for index, (name, msg_type) in enumerate(topics)
+        ]
+        self._timer = node.create_timer(POLL_PERIOD_S, self._poll)
 
     def _receiver(self, index: int, name: str) -> Callable[[Any], None]:
-        own = self._own
-
         def receive(msg: Any) -> None:
             self._health.count(f"received.{name}")
-            if own is not None:
-                own.add(index, stamp_s(msg.header), msg)
-                stats = own.stats
-                self._health.set_counts(
-                    "sync",
-                    {
-                        "emitted_sets": stats.emitted_sets,
-                        "evicted_by_queue": stats.evicted_by_queue,
-                        "stale": stats.stale,
-                        "reset": stats.reset,
-                        "duplicate": stats.duplicate,
-                        "resets": stats.resets,
-                        "pending": stats.pending,
-                    },
-                )
+            self._emit(self._pairing.add(index, stamp_s(msg.header), msg, time.monotonic()))
 
         return receive
 
-    def _emit(self, *msgs: Any) -> None:
-        self._health.count("synced_sets")
-        self._callback(*msgs)
+    def _poll(self) -> None:
+        self._emit(self._pairing.poll(time.monotonic()))
+
+    def _emit(self, sets: list[tuple[Any, ...]]) -> None:
+        self._health.set_counts("sync", dict(self._pairing.counts))
+        for msgs in sets:
+            self._health.count("synced_sets")
+            self._callback(*msgs)
 
     def destroy(self) -> None:
-        """Unsubscribe from every topic."""
+        """Stop the poll timer and unsubscribe from every topic."""
+        self._node.destroy_timer(self._timer)
         for sub in self._subscriptions:
             self._node.destroy_subscription(sub)
         self._subscriptions = []

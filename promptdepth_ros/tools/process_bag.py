@@ -21,13 +21,14 @@ from std_msgs.msg import Header
 
 from promptdepth_ros.camera.projection import depth_to_points
 from promptdepth_ros.engines.registry import create_engine
-from promptdepth_ros.errors import MissingTransform, PromptDepthError
-from promptdepth_ros.geometry.transform_tree import StaticTransformBuffer
+from promptdepth_ros.errors import MissingTransform, PromptDepthError, TransformExtrapolation
+from promptdepth_ros.geometry.transform_tree import TransformBuffer
+from promptdepth_ros.geometry.transforms import parse_xyz_quat
 from promptdepth_ros.grasp.planner import plan_grasps_in_frame
 from promptdepth_ros.pipeline.depth import DepthPipeline
 from promptdepth_ros.ros.bag import TF_MESSAGE, BagWriter, bag_message_counts, read_bag
 from promptdepth_ros.ros.convert.grasps import grasp_plan_messages
-from promptdepth_ros.ros.convert.stamps import stamp_s
+from promptdepth_ros.ros.convert.stamps import stamp_ns, stamp_s
 from promptdepth_ros.ros.convert.synced_set import (
     frame_from_messages,
     input_topics,
@@ -39,10 +40,12 @@ from promptdepth_ros.ros.prompt_depth_params import (
     PROMPT_DEPTH_PARAMS,
     engine_spec_from_params,
     pipeline_config_from_params,
+    sync_config_from_params,
 )
-from promptdepth_ros.sync.approximate import ApproximateTimeSync
+from promptdepth_ros.sync.pairing import PromptPairing
 from promptdepth_ros.tools.cli import add_setting_option, node_parameters
 
+PAIRING_TOTALS = ("received", "emitted")
 PROMPT_SPECS = {spec.name: spec for spec in PROMPT_DEPTH_PARAMS}
 GRASP_SPECS = {spec.name: spec for spec in GRASP_PLANNER_PARAMS}
 
@@ -143,17 +146,29 @@ def main(argv: list[str] | None = None) -> int:
         "depth_camera_info": args.depth_info_topic,
     }
     topic_index = {by_name[n]: i for i, n in enumerate(names)}
-    tf = StaticTransformBuffer()
-    sync = ApproximateTimeSync(
-        len(names), int(params["sync.queue_size"]), float(params["sync.slop_s"])
+    tf = TransformBuffer(cache_s=3600.0)
+    pairing = PromptPairing(len(names), sync_config_from_params(params))
+    fixed_frame = str(params["tf.fixed_frame"])
+    fallback = parse_xyz_quat(
+        str(params["tf.fallback_camera_from_lidar"]), "tf.fallback_camera_from_lidar"
     )
     skipped: Counter[str] = Counter()
     written = 0
 
-    def lookup(target: str, source: str, _stamp_ns: int) -> np.ndarray:
-        return tf.lookup(target, source)
+    def lookup(target: str, target_ns: int, source: str, source_ns: int) -> np.ndarray:
+        try:
+            if fixed_frame:
+                return tf.lookup_full(target, target_ns, source, source_ns, fixed_frame)
+            return tf.lookup(target, source, source_ns)
+        except TransformExtrapolation:
+            raise
+        except MissingTransform:
+            if fallback is None:
+                raise
+            skipped["used_tf_fallback"] += 1
+            return fallback
 
-    wanted = [*topic_index, "/tf_static"]
+    wanted = [*topic_index, "/tf", "/tf_static"]
     progress = Progress(sum(counts.get(t, 0) for t in wanted))
     try:
         writer = BagWriter(args.output, storage=args.storage)
@@ -163,52 +178,68 @@ def main(argv: list[str] | None = None) -> int:
     with writer as bag:
         for topic, msgtype in GRAPH_OUTPUTS.values():
             bag.add_topic(topic, msgtype)
-        try:
-            for record in read_bag(args.input, wanted):
-                progress.step(written)
-                try:
-                    msg = record.decode()
-                    if record.msgtype == TF_MESSAGE:
-                        tf.set_transforms(msg.transforms)
-                        continue
-                    synced = sync.add(topic_index[record.topic], stamp_s(msg.header), msg)
-                    if synced is None:
-                        continue
-                    frame = frame_from_messages(synced, mode, lookup)
-                    out = pipeline.process(frame)
-                    if out is None:
-                        skipped["fallback_skip"] += 1
-                        continue
-                    header = synced[0].header
-                    depth, info, points = output_messages(frame, out, header, True)
-                    bag.write(GRAPH_OUTPUTS["depth"][0], record.stamp_ns, depth)
-                    bag.write(GRAPH_OUTPUTS["info"][0], record.stamp_ns, info)
-                    if points is not None:
-                        bag.write(GRAPH_OUTPUTS["points"][0], record.stamp_ns, points)
-                    written += 1
-                    if args.no_grasps:
-                        continue
-                    T = tf.lookup(planning_frame, header.frame_id)
+
+        def process_set(synced: tuple[Any, ...], bag_ns: int) -> int:
+            """Run one paired set through the pipeline and write its outputs; 1 if written."""
+            try:
+                frame = frame_from_messages(synced, mode, lookup)
+                out = pipeline.process(frame)
+                if out is None:
+                    skipped["fallback_skip"] += 1
+                    return 0
+                header = synced[0].header
+                depth, info, points = output_messages(frame, out, header, True)
+                bag.write(GRAPH_OUTPUTS["depth"][0], bag_ns, depth)
+                bag.write(GRAPH_OUTPUTS["info"][0], bag_ns, info)
+                if points is not None:
+                    bag.write(GRAPH_OUTPUTS["points"][0], bag_ns, points)
+                if not args.no_grasps:
+                    image_ns = stamp_ns(header)
+                    T = lookup(planning_frame, image_ns, header.frame_id, image_ns)
                     points_cam = depth_to_points(out.depth_m, frame.camera)
                     plan = plan_grasps_in_frame(points_cam, T, grasp_config)
                     gh = Header(stamp=header.stamp, frame_id=planning_frame)
                     messages = grasp_plan_messages(plan.grasps, gh, grasp_config.gripper)
                     for key, plan_msg in zip(GRASP_KEYS, messages, strict=True):
-                        bag.write(GRAPH_OUTPUTS[key][0], record.stamp_ns, plan_msg)
-                except MissingTransform as error:
-                    skipped[f"missing_transform ({error})"] += 1
+                        bag.write(GRAPH_OUTPUTS[key][0], bag_ns, plan_msg)
+            except MissingTransform as error:
+                skipped[f"missing_transform ({error})"] += 1
+                return 0
+            except PromptDepthError as error:
+                skipped[f"{type(error).__name__} ({error})"] += 1
+                return 0
+            return 1
+
+        last_ns = 0
+        try:
+            for record in read_bag(args.input, wanted):
+                progress.step(written)
+                last_ns = record.stamp_ns
+                try:
+                    msg = record.decode()
+                    if record.msgtype == TF_MESSAGE:
+                        tf.set_transforms(msg.transforms, static=record.topic == "/tf_static")
+                        continue
+                    index = topic_index[record.topic]
+                    arrival_s = record.stamp_ns * 1e-9
+                    for synced in pairing.add(index, stamp_s(msg.header), msg, arrival_s):
+                        written += process_set(synced, record.stamp_ns)
                 except PromptDepthError as error:
                     skipped[f"{type(error).__name__} ({error})"] += 1
+            for synced in pairing.poll(float("inf")):
+                written += process_set(synced, last_ns)
         except KeyboardInterrupt:
             skipped["interrupted: rest of the bag not read"] += 1
     sys.stderr.write("\n")
-    stats = sync.stats
     print(f"wrote {written} frames to {args.output}")
-    print(
-        f"sync: {stats.emitted_sets} sets; unused inputs: {stats.evicted_by_queue} evicted, "
-        f"{stats.stale} stale, {stats.duplicate} duplicate, {stats.reset} reset, "
-        f"{stats.pending} left in queues"
+    counts = pairing.counts
+    unused = ", ".join(
+        f"{n} {cause}"
+        for cause, n in sorted(counts.items())
+        if cause not in ("received", "emitted")
     )
+    emitted, received = counts["emitted"], counts["received"]
+    print(f"pairing: {emitted} sets from {received} messages; unused: {unused or 'none'}")
     for reason, n in sorted(skipped.items()):
         print(f"skipped {n}: {reason}")
     pipeline.close()

@@ -24,8 +24,9 @@ from promptdepth_ros.ros.convert.pointcloud import depth_to_xyzrgb_cloud, read_x
 from promptdepth_ros.ros.convert.stamps import stamp_ns, stamp_s
 
 InputMode = Literal["cloud", "depth", "none"]
-# (target_frame, source_frame, stamp_ns) -> T_target_source; raises MissingTransform.
-TransformLookup = Callable[[str, str, int], NDArray[np.float64]]
+# (target_frame, target_ns, source_frame, source_ns) -> T_target_source, the source at its
+# stamp moved to the target at its stamp; raises MissingTransform.
+TransformLookup = Callable[[str, int, str, int], NDArray[np.float64]]
 
 
 def input_topics(mode: InputMode, depth_registered: bool) -> list[str]:
@@ -41,19 +42,20 @@ def input_topics(mode: InputMode, depth_registered: bool) -> list[str]:
 
 
 def _prompt_source(
-    msgs: Sequence[Any], mode: InputMode, camera_frame: str, lookup: TransformLookup
+    msgs: Sequence[Any], mode: InputMode, lookup: TransformLookup
 ) -> PromptSource | None:
     if mode == "none":
         return None
-    prompt_msg = msgs[2]
+    image_header, prompt_msg = msgs[0].header, msgs[2]
+    camera_frame, image_ns = image_header.frame_id, stamp_ns(image_header)
     stamp = stamp_ns(prompt_msg.header)
     if mode == "cloud":
-        T = lookup(camera_frame, prompt_msg.header.frame_id, stamp)
+        T = lookup(camera_frame, image_ns, prompt_msg.header.frame_id, stamp)
         return LidarPrompt(read_xyz(prompt_msg), T)
     depth = image_to_depth_m(prompt_msg)
     if len(msgs) == 3:
         return DepthImagePrompt(depth)
-    T = lookup(camera_frame, prompt_msg.header.frame_id, stamp)
+    T = lookup(camera_frame, image_ns, prompt_msg.header.frame_id, stamp)
     return DepthImagePrompt(depth, camera_model_from_msg(msgs[3]), T)
 
 
@@ -69,7 +71,7 @@ def frame_from_messages(
         stamp_s=stamp_s(image_msg.header),
         rgb=image_to_rgb(image_msg),
         camera=camera_model_from_msg(info_msg),
-        prompt=_prompt_source(msgs, mode, image_msg.header.frame_id, lookup),
+        prompt=_prompt_source(msgs, mode, lookup),
     )
 
 
