@@ -211,7 +211,7 @@ def test_build_tool_without_tensorrt_fails_with_a_message(
         _Scaled(1.0), tmp_path / "s.onnx", {"image": (1, 3, 8, 8)}, ["depth"], {"engine": "test"}
     )
     assert build_engine.main([str(onnx_path)]) == 1
-    assert "tensorrt not importable" in capsys.readouterr().out
+    assert "tensorrt not importable" in capsys.readouterr().err
 
 
 def test_recorded_precision_is_read_from_the_sidecar(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             validate=not args.no_validate,
         )
     except (PromptDepthError, OSError) as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"wrote {plan} ({args.precision}); validation vs ONNX Runtime: {errors or 'skipped'}")
     return 0

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
-from promptdepth_ros.engines.spec import PATCH_SIZE, DepthProSize, EngineSpec, Precision, Variant
+from promptdepth_ros.engines.spec import PATCH_SIZE, EngineSpec
 from promptdepth_ros.errors import ConfigError, PromptDepthError
+from promptdepth_ros.pipeline.depth import PipelineConfig
+from promptdepth_ros.tools.cli import add_setting_option, specs_by_name
+from promptdepth_ros.tools.onnx_export import DEFAULT_OPSET
+
+ENGINE_SETTINGS = specs_by_name(EngineSpec)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--engine", choices=("promptda", "depth_pro"), default="promptda")
-    parser.add_argument("--variant", choices=get_args(Variant), default="vits")
-    parser.add_argument("--depth-pro-size", choices=get_args(DepthProSize), default="full")
+    add_setting_option(parser, "--variant", ENGINE_SETTINGS["variant"])
+    add_setting_option(parser, "--depth-pro-size", ENGINE_SETTINGS["depth_pro_size"])
     parser.add_argument(
         "--input-size",
         type=int,
@@ -30,11 +36,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=int,
         nargs=2,
         metavar=("H", "W"),
-        default=(192, 256),
-        help="PromptDA prompt size (the LiDAR depth resolution)",
+        default=PipelineConfig().prompt_hw,
+        help="PromptDA prompt size (the node's prompt.height prompt.width)",
     )
-    parser.add_argument("--opset", type=int, default=17)
-    parser.add_argument("--precision", choices=get_args(Precision), default="fp32")
+    parser.add_argument("--opset", type=int, default=DEFAULT_OPSET, help="ONNX opset")
+    add_setting_option(parser, "--precision", ENGINE_SETTINGS["precision"])
     weights = parser.add_mutually_exclusive_group(required=True)
     weights.add_argument("--weights", type=Path, help="transformers directory or model.ckpt")
     weights.add_argument("--random-init", action="store_true", help="random weights (tests)")
@@ -97,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         export_network(network, args.output, shapes, outputs, metadata, args.opset, args.precision)
     except PromptDepthError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"wrote {args.output} ({description}); metadata {metadata}")
     return 0
