@@ -122,3 +122,20 @@ def test_node_parameter_files_apply_and_misspelt_keys_name_the_nearest(
     )
     assert code == 2
     assert "did you mean 'prompt.max_range_m'" in capsys.readouterr().err
+
+
+def test_progress_is_periodic_lines_in_a_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from promptdepth_ros.tools import progress
+
+    log = io.StringIO()
+    clock = iter(np.arange(0.0, 100.0, 4.0))
+    monkeypatch.setattr(progress.time, "monotonic", lambda: float(next(clock)))
+    bar = progress.Progress(5, stream=log)
+    for frames in range(5):
+        bar.step(frames)
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue()
+    assert lines[0].startswith("progress: 3/5 msg (60 %)")  # 10 s after the start
+    assert lines[-1].startswith("progress: 5/5 msg (100 %)") and len(lines) == 2

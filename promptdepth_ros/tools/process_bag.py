@@ -1,8 +1,8 @@
 """promptdepth-process-bag: run the node pipeline offline over a rosbag2 and write a new bag.
 
-Reads camera image + camera_info and a LiDAR cloud or depth image (MCAP or sqlite3), syncs
-them with the node's approximate-time policy, runs prompt → engine → cloud → grasps with the
-node's parameters (the same code), and writes the node topics to a new MCAP bag that
+Reads camera image + camera_info, a LiDAR cloud or depth image, /tf and /tf_static (MCAP or
+sqlite3), pairs them as the node does, runs prompt → engine → cloud → grasps with the nodes'
+parameters (the same code), and writes the node topics to a new MCAP bag that
 ``ros2 bag play`` replays. Ctrl-C or a bad message never leaves a broken bag.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,7 @@ from promptdepth_ros.ros.prompt_depth_params import (
 )
 from promptdepth_ros.sync.pairing import PromptPairing
 from promptdepth_ros.tools.cli import add_setting_option, node_parameters
+from promptdepth_ros.tools.progress import Progress
 
 PAIRING_TOTALS = ("received", "emitted")
 PROMPT_SPECS = {spec.name: spec for spec in PROMPT_DEPTH_PARAMS}
@@ -98,26 +98,6 @@ def _params(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
         {"planning_frame": args.planning_frame},
     )
     return prompt, grasp
-
-
-class Progress:
-    """A one-line progress bar on stderr with rate and ETA."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.done, self.start = max(total, 1), 0, time.monotonic()
-
-    def step(self, frames: int) -> None:
-        """Advance by one message; ``frames`` = depth frames written so far."""
-        self.done += 1
-        elapsed = time.monotonic() - self.start
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - self.done) / rate if rate > 0 else 0.0
-        filled = int(30 * self.done / self.total)
-        sys.stderr.write(
-            f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} msgs "
-            f"{rate:6.1f} msg/s, {frames} frames, ETA {eta:5.1f} s"
-        )
-        sys.stderr.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -230,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                 written += process_set(synced, last_ns)
         except KeyboardInterrupt:
             skipped["interrupted: rest of the bag not read"] += 1
-    sys.stderr.write("\n")
+    progress.close()
     print(f"wrote {written} frames to {args.output}")
     counts = pairing.counts
     unused = ", ".join(
