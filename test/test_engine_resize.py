@@ -54,11 +54,26 @@ def test_bilinear_equals_torch_bilinear_without_antialias(height: int, width: in
     np.testing.assert_allclose(resize_image(image, height, width, "bilinear"), expected, atol=1e-5)
 
 
-def test_area_enlarging_falls_back_to_bilinear() -> None:
+def test_area_only_shrinks() -> None:
     image = np.random.default_rng(2).random((4, 4), dtype=np.float32)
-    np.testing.assert_array_equal(
-        resize_image(image, 8, 8, "area"), resize_image(image, 8, 8, "bilinear")
-    )
+    with pytest.raises(InputError, match="only shrinks"):
+        resize_image(image, 8, 8, "area")
+
+
+@pytest.mark.parametrize(
+    ("src", "dst"),
+    [
+        ((1440, 1920), (756, 1008)),
+        ((480, 640), (476, 630)),
+        ((97, 131), (40, 53)),
+        ((300, 200), (299, 77)),
+    ],
+)
+def test_area_equals_opencv_inter_area(src: tuple[int, int], dst: tuple[int, int]) -> None:
+    cv2 = pytest.importorskip("cv2")
+    image = np.random.default_rng(sum(src)).random((*src, 3), dtype=np.float32)
+    expected = cv2.resize(image, (dst[1], dst[0]), interpolation=cv2.INTER_AREA)
+    np.testing.assert_allclose(resize_image(image, *dst, "area"), expected, atol=2e-6)
 
 
 def test_empty_image_is_rejected() -> None:

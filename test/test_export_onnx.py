@@ -99,10 +99,22 @@ def test_onnxruntime_engine_resizes_a_prompt_of_another_resolution(
     promptda_pair: tuple[PromptDAEngine, PromptDAEngine],
 ) -> None:
     onnx_engine, _ = promptda_pair
-    rgb, prompt = generated_scene(150, 200, (48, 64))
+    rgb, prompt = generated_scene(184, 240, (48, 64))
     result = onnx_engine.infer(rgb, prompt, None)
-    assert result.depth_m.shape == (150, 200)
+    assert result.depth_m.shape == (184, 240)
     assert result.depth_m.min() >= 0.8 - 1e-4 and result.depth_m.max() <= 2.5 + 1e-4
+
+
+def test_fixed_shape_model_refuses_another_aspect_ratio_instead_of_squashing(
+    promptda_pair: tuple[PromptDAEngine, PromptDAEngine],
+) -> None:
+    onnx_engine, _ = promptda_pair
+    rgb, prompt = generated_scene(240, 240, (48, 64))
+    with pytest.raises(EngineMismatch, match=r"--input-size 238 238"):
+        onnx_engine.infer(rgb, prompt, None)
+    rgb, prompt = generated_scene(184, 240, (48, 48))
+    with pytest.raises(EngineMismatch, match=r"--prompt-size 48 48"):
+        onnx_engine.infer(rgb, prompt, None)
 
 
 def test_onnxruntime_rejects_inputs_of_the_wrong_shape(promptda_onnx: Path) -> None:

@@ -37,6 +37,8 @@ def engine() -> PromptDAEngine:
         ((1920, 1440), 1008, (1008, 756)),
         ((480, 640), 238, (178 // 14 * 14, 238)),
         ((2160, 3840), 3836, (2156, 3836)),
+        ((480, 640), 1008, (476, 630)),  # never enlarged, only floored to multiples of 14
+        ((756, 1008), 1008, (756, 1008)),
     ],
 )
 def test_network_size_has_the_long_side_and_multiples_of_14(

@@ -77,9 +77,15 @@ def _bilinear_weights(src: int, dst: int) -> sp.csr_matrix:
 
 @lru_cache(maxsize=64)
 def resize_weights(src: int, dst: int, mode: ResizeMode) -> sp.csr_matrix:
-    """Sparse (dst, src) float32 weights for one axis; ``area`` enlarges bilinearly like OpenCV."""
+    """Sparse (dst, src) float32 weights for one axis; ``area`` only shrinks (or keeps) a size.
+
+    Raises InputError for a non-positive size or an ``area`` enlargement (OpenCV's INTER_AREA
+    zoom is another filter, which the package does not emulate).
+    """
     if src <= 0 or dst <= 0:
         raise InputError(f"resize sizes must be positive, got {src} -> {dst}")
+    if mode == "area" and dst > src:
+        raise InputError(f"'area' resampling only shrinks; asked to enlarge {src} -> {dst}")
     if mode == "area" and dst < src:
         weights = _area_weights(src, dst)
     else:
@@ -92,7 +98,8 @@ def resize_image(
 ) -> NDArray[np.float32]:
     """Resample (H, W) or (H, W, C) float data to (height, width[, C]) float32.
 
-    ``area`` reproduces ``cv2.resize(..., interpolation=cv2.INTER_AREA)`` on float input;
+    ``area`` reproduces ``cv2.resize(..., interpolation=cv2.INTER_AREA)`` on float input when
+    shrinking (enlarging raises InputError);
     ``bilinear`` reproduces ``torch.nn.functional.interpolate(mode="bilinear")``.
     Raises InputError for an empty image or a non-positive target size.
     """

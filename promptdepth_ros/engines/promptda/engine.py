@@ -56,10 +56,22 @@ class PromptDAEngine:
         )
 
     def network_size(self, height: int, width: int) -> tuple[int, int]:
-        """Network input (H, W) for an image of height x width px."""
-        if self._fixed_image_hw is not None:
-            return (int(self._fixed_image_hw[0]), int(self._fixed_image_hw[1]))
-        return network_input_size(height, width, self.config.long_side)
+        """Network input (H, W) for an image of height x width px.
+
+        A fixed-shape (exported) model takes only the shape this image would get; another
+        aspect ratio raises EngineMismatch naming the export size to use, never a squashed image.
+        """
+        if self._fixed_image_hw is None:
+            return network_input_size(height, width, self.config.long_side)
+        fixed = (int(self._fixed_image_hw[0]), int(self._fixed_image_hw[1]))
+        wanted = network_input_size(height, width, max(fixed))
+        if wanted != fixed:
+            raise EngineMismatch(
+                f"the {self.backend.name} model takes {fixed[1]}x{fixed[0]} images, but a "
+                f"{width}x{height} camera gives {wanted[1]}x{wanted[0]} at that long side; "
+                f"export it with --input-size {wanted[0]} {wanted[1]}"
+            )
+        return fixed
 
     def infer(
         self,
@@ -73,6 +85,7 @@ class PromptDAEngine:
             raise InputError("PromptDA needs a prompt depth map (metres); got None")
         height, width = rgb.shape[:2]
         net_h, net_w = self.network_size(height, width)
+        self._check_prompt_aspect(prompt_m.shape)
         prompt, valid = prepare_prompt(prompt_m, self.config.fill_k, self._fixed_prompt_hw)
         image = prepare_image(rgb, net_h, net_w)
         depth_net = self.backend.infer({"image": image, "prompt_depth": prompt})["depth"]
@@ -81,6 +94,18 @@ class PromptDAEngine:
         depth_range = (float(prompt.min()), float(prompt.max()))
         confidence = prompt_confidence(depth, valid, depth_range, self.config)
         return DepthResult(depth_m=depth, confidence=confidence)
+
+    def _check_prompt_aspect(self, shape: tuple[int, ...]) -> None:
+        """Raise EngineMismatch when a fixed prompt shape has another aspect ratio."""
+        if self._fixed_prompt_hw is None or len(shape) != 2 or min(shape) <= 0:
+            return
+        fh, fw = (int(v) for v in self._fixed_prompt_hw)
+        if abs(shape[0] * fw - shape[1] * fh) > 0.01 * shape[1] * fh:
+            raise EngineMismatch(
+                f"the {self.backend.name} model takes {fw}x{fh} prompts, the prompt is "
+                f"{shape[1]}x{shape[0]} (another aspect ratio); export it with --prompt-size "
+                f"{shape[0]} {shape[1]}"
+            )
 
     def close(self) -> None:
         """Release the backend."""

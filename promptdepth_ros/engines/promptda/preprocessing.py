@@ -1,7 +1,10 @@
 """PromptDA pre- and post-processing, faithful to the official PromptDA pipeline.
 
-Image: RGB / 255, resized with OpenCV INTER_AREA (emulated exactly) so that the long side is
-``long_side`` px and both sides are floored to multiples of 14 (1920x1440 -> 1008x756).
+Image: RGB / 255; an image whose long side exceeds ``long_side`` is shrunk with OpenCV
+INTER_AREA (emulated exactly) so the long side is ``long_side`` and both sides are floored to
+multiples of 14 (1920x1440 -> 1008x756), as the official ``load_image``; a smaller image is never
+enlarged, only floored to multiples of 14 (640x480 -> 630x476), where the official code feeds it
+as is and its 14-px patches drop the remainder.
 Prompt: metres at its native resolution, holes filled from the k nearest valid returns
 (:func:`promptdepth_ros.prompt.hole_filling.fill_prompt_holes`) so
 that its min/max (taken inside the network) are those of the valid returns only.
@@ -58,8 +61,9 @@ class PromptDAPipelineConfig:
 
 
 def network_input_size(height: int, width: int, long_side: int) -> tuple[int, int]:
-    """(H, W) of the network input: long side ``long_side``, both floored to multiples of 14."""
-    scale = (long_side // PATCH_SIZE * PATCH_SIZE) / max(height, width)
+    """(H, W) of the network input: shrunk to long side ``long_side`` when larger (never
+    enlarged), both sides floored to multiples of 14."""
+    scale = min(1.0, (long_side // PATCH_SIZE * PATCH_SIZE) / max(height, width))
     return (
         max(PATCH_SIZE, int(height * scale // PATCH_SIZE * PATCH_SIZE)),
         max(PATCH_SIZE, int(width * scale // PATCH_SIZE * PATCH_SIZE)),
@@ -67,7 +71,8 @@ def network_input_size(height: int, width: int, long_side: int) -> tuple[int, in
 
 
 def prepare_image(rgb: NDArray[np.uint8], height: int, width: int) -> NDArray[np.float32]:
-    """(1, 3, height, width) float32 RGB in [0, 1]: /255 then INTER_AREA, as PromptDA does."""
+    """(1, 3, height, width) float32 RGB in [0, 1]: /255 then INTER_AREA (shrinking only), as
+    PromptDA does. Raises InputError for a target larger than the image."""
     validate_rgb(rgb)
     image = resize_image(rgb.astype(np.float32) / np.float32(255.0), height, width, "area")
     return np.ascontiguousarray(image.transpose(2, 0, 1)[None])
