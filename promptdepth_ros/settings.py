@@ -144,6 +144,11 @@ class _Field:
     from_param: Callable[[Any], Any]
 
 
+def _unchanged(value: Any) -> Any:
+    """The conversion of a setting whose parameter has the field's own type."""
+    return value
+
+
 def _is_optional_path(hint: Any) -> bool:
     args = typing.get_args(hint)
     is_union = typing.get_origin(hint) in (typing.Union, types.UnionType)
@@ -162,7 +167,6 @@ def _describe_field(field_name: str, hint: Any, default: Any, meta: _Setting) ->
         choices=meta.choices,
         read_only=meta.read_only,
     )
-    identity: Callable[[Any], Any] = lambda value: value  # noqa: E731
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         enum_type = hint
         choices = meta.choices or tuple(str(member.value) for member in enum_type)
@@ -174,7 +178,7 @@ def _describe_field(field_name: str, hint: Any, default: Any, meta: _Setting) ->
         )
     if typing.get_origin(hint) is typing.Literal:
         choices = meta.choices or tuple(str(c) for c in typing.get_args(hint))
-        return _Field(field_name, replace(spec, choices=choices), identity, identity)
+        return _Field(field_name, replace(spec, choices=choices), _unchanged, _unchanged)
     if _is_optional_path(hint):
         return _Field(
             field_name,
@@ -189,7 +193,7 @@ def _describe_field(field_name: str, hint: Any, default: Any, meta: _Setting) ->
             list,
             tuple,
         )
-    return _Field(field_name, spec, identity, identity)
+    return _Field(field_name, spec, _unchanged, _unchanged)
 
 
 @dataclass(frozen=True)
