@@ -6,24 +6,34 @@ from collections.abc import Callable
 
 import rclpy
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import (
+    Executor,
+    ExternalShutdownException,
+    MultiThreadedExecutor,
+    SingleThreadedExecutor,
+)
 from rclpy.node import Node
 
 from promptdepth_ros.errors import PromptDepthError
 
 
-def run_node(name: str, make_node: Callable[[], Node], args: list[str] | None = None) -> int:
+def run_node(
+    name: str, make_node: Callable[[], Node], args: list[str] | None = None, threads: int = 1
+) -> int:
     """Build the node with ``make_node`` and spin it; 0 on shutdown, 2 on a bad parameter.
 
-    Callbacks only hand work to the nodes' worker threads, so one executor thread suffices.
-    The node's ``release()`` (worker threads, engines), when it has one, runs before it is
-    destroyed.
+    Callbacks only hand work to the nodes' worker threads, so one executor thread suffices,
+    except for a callback that waits (a service waiting for a fresh input, in its own callback
+    group): ``threads`` > 1 spins a MultiThreadedExecutor. The node's ``release()`` (worker
+    threads, engines), when it has one, runs before it is destroyed.
     """
     rclpy.init(args=args)
     node: Node | None = None
     try:
         node = make_node()
-        executor = SingleThreadedExecutor()
+        executor: Executor = (
+            MultiThreadedExecutor(num_threads=threads) if threads > 1 else SingleThreadedExecutor()
+        )
         executor.add_node(node)
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
