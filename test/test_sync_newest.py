@@ -37,6 +37,13 @@ def test_negative_limits_are_refused():
         Freshness(max_age_ns=-1)
 
 
+def test_a_request_age_in_seconds_becomes_nanoseconds_and_must_be_a_number():
+    assert Freshness.from_request(7, 0.25) == Freshness(min_stamp_ns=7, max_age_ns=S // 4)
+    for bad in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(InputError, match="max_age_s must be a number >= 0"):
+            Freshness.from_request(0, bad)
+
+
 def test_the_newest_input_wins_and_is_returned_at_once_when_accepted():
     store: NewestInput[str] = NewestInput("cloud")
     store.put("a", 1 * S)

@@ -7,6 +7,7 @@ for one that qualifies (:meth:`NewestInput.wait_for`).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -37,6 +38,13 @@ class Freshness:
                 f"min_stamp and max_age must be >= 0, got {self.min_stamp_ns} ns and "
                 f"{self.max_age_ns} ns"
             )
+
+    @classmethod
+    def from_request(cls, min_stamp_ns: int, max_age_s: float) -> Freshness:
+        """Freshness of a request that gives the age in seconds; InputError when not >= 0."""
+        if not math.isfinite(max_age_s) or max_age_s < 0.0:
+            raise InputError(f"max_age_s must be a number >= 0, got {max_age_s}")
+        return cls(min_stamp_ns, round(max_age_s * NS_PER_S))
 
     def rejection(self, stamp_ns: int, now_ns: int) -> str | None:
         """Why an input stamped ``stamp_ns`` is not accepted at ``now_ns``; None if it is."""
