@@ -3,6 +3,9 @@ every cloud or on request (~/plan_grasps)."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -232,3 +235,39 @@ def test_a_request_without_a_cloud_fails_saying_why_and_is_counted(tabletop) -> 
     assert values["error.NoInput"] == "1"
     assert (values["service.requests"], values["service.failed"]) == ("1", "1")
     assert not got["grasps"]
+
+
+def test_the_node_process_receives_clouds_while_a_request_waits(tabletop) -> None:
+    """The console script's executor (run_node) keeps the subscription going during a wait."""
+    scene, cloud = tabletop
+    params = {
+        "mode": "on_demand",
+        "service.wait_timeout_s": "30.0",
+        "input.reliable_qos": "true",
+        "planning_frame": "table",
+        "tf.fallback_planning_from_camera": f"'{format_xyz_quat(scene.T_world_camera)}'",
+    }
+    arguments = [a for name, value in params.items() for a in ("-p", f"{name}:={value}")]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "promptdepth_ros.ros.grasp_planner_node", "--ros-args", *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        with ros_session() as (_, helper, _):
+            pub = helper.create_publisher(PointCloud2, "points", QOS)
+            client = helper.create_client(PlanGrasps, SERVICE)
+            assert client.wait_for_service(timeout_sec=60.0)
+            assert wait_until(lambda: pub.get_subscription_count() > 0, 10.0)
+            future = client.call_async(PlanGrasps.Request(min_stamp=Time(sec=42)))
+            assert not wait_until(future.done, 1.0)  # waiting for a cloud
+            pub.publish(cloud)
+            assert wait_until(future.done, 60.0)
+            response = future.result()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+    assert response.success, response.message + output
+    assert len(response.grasps.grasps) > 0
+    assert proc.returncode == 0, output
