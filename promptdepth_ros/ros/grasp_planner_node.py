@@ -18,7 +18,6 @@ from typing import Any
 from geometry_msgs.msg import PoseArray
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
-from rclpy.time import Time
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
@@ -28,7 +27,7 @@ from promptdepth_ros.grasp.planner import plan_grasps_in_frame
 from promptdepth_ros.msg import GraspArray
 from promptdepth_ros.ros.convert.grasps import grasp_plan_messages
 from promptdepth_ros.ros.convert.pointcloud import read_xyz
-from promptdepth_ros.ros.convert.stamps import stamp_ns
+from promptdepth_ros.ros.convert.stamps import NS_PER_S, stamp_ns
 from promptdepth_ros.ros.diagnostics import DiagnosticsPublisher, report_dropped
 from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
 from promptdepth_ros.ros.health import HealthMonitor
@@ -106,8 +105,9 @@ class GraspPlannerNode(Node):
         """Plan on the newest cloud the request accepts, waiting at most service.wait_timeout_s."""
         self.health.count("service.requests")
         try:
+            min_stamp = request.min_stamp
             freshness = Freshness.from_request(
-                Time.from_msg(request.min_stamp).nanoseconds, request.max_age_s
+                min_stamp.sec * NS_PER_S + min_stamp.nanosec, request.max_age_s
             )
             cloud = self._clouds.wait_for(
                 freshness,
