@@ -23,6 +23,14 @@ class UnsupportedCameraModel(InputError):
     """A camera distortion model that the package does not handle."""
 
 
+class NoInput(InputError):
+    """A request needs an input (a cloud to plan on) and none has arrived."""
+
+
+class StaleInput(InputError):
+    """The newest input is older than a request accepts."""
+
+
 class MissingTransform(InputError):
     """The extrinsic between two frames is not known (no TF, no parameter)."""
 

@@ -3,7 +3,7 @@
 #   - system packages open3d and the message build need (when root with apt-get);
 #   - a venv at .venv with pinned ROS 2 Kilted wheels and the Python dependencies;
 #   - the two include paths the ROS wheels' CMake files have baked in;
-#   - the rosidl build of msg/ into the venv, and an editable install of the package.
+#   - the rosidl build of msg/ and srv/ into the venv, and an editable install of the package.
 # Idempotent: every step is skipped when its inputs have not changed since the last run.
 set -euo pipefail
 
@@ -70,13 +70,13 @@ for pair in "$baked_py=$py_include" "$baked_np=$np_include"; do
   fi
 done
 
-# --- messages: rosidl build into the venv ----------------------------------------
+# --- messages and services: rosidl build into the venv ----------------------------
 # Libraries go to .venv/lib (on the bootstrapper's LD_LIBRARY_PATH); the generated
 # Python goes to its own directory that promptdepth_ros/__init__.py joins to the package.
 msgs_py_dir="lib/promptdepth_ros_msgs"
-msgs_hash="$(hash_of msg/*.msg CMakeLists.txt package.xml requirements/ros-kilted.txt)"
+msgs_hash="$(hash_of msg/*.msg srv/*.srv CMakeLists.txt package.xml requirements/ros-kilted.txt)"
 if ! stamp_ok messages "$msgs_hash"; then
-  log "building messages with rosidl"
+  log "building messages and services with rosidl"
   rm -rf build/msgs && mkdir -p build
   "$venv/bin/python" -c 'import ros_wheels_bootstrapper' >/dev/null
   cmake -S . -B build/msgs -DPROMPTDEPTH_INSTALL_PYTHON=OFF -DBUILD_TESTING=OFF \
@@ -102,6 +102,7 @@ site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["pu
 # Sorted after the editable install's .pth so the sources come first on sys.path.
 printf '%s\n' "$venv/$msgs_py_dir" >"$site/zz_promptdepth_ros_msgs.pth"
 
-"$venv/bin/python" -c 'from promptdepth_ros.msg import GraspArray' || \
-  die "the generated messages do not import (see build/msgs.log)"
+"$venv/bin/python" -c \
+  'from promptdepth_ros.msg import GraspArray; from promptdepth_ros.srv import PlanGrasps' || \
+  die "the generated messages or services do not import (see build/msgs.log)"
 log "ready: $venv"

@@ -17,7 +17,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engines", "grasp"),
     ("pipeline",),
     ("eval",),
-    ("ros", "msg"),
+    ("ros", "msg", "srv"),
     ("tools",),
 )
 ROS_MODULES = frozenset(

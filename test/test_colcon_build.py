@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(sys.prefix)
 PACKAGE_FILES = ("CMakeLists.txt", "package.xml", "setup.cfg", "setup.py", "README.md")
-PACKAGE_DIRS = ("cmake", "msg", "promptdepth_ros", "launch", "config", "resource")
+PACKAGE_DIRS = ("cmake", "msg", "srv", "promptdepth_ros", "launch", "config", "resource")
 
 
 @pytest.mark.slow
@@ -69,11 +69,12 @@ def test_colcon_build_installs_messages_nodes_and_launch_files(tmp_path: Path) -
         prefix / "share" / "ament_index" / "resource_index" / "packages" / "promptdepth_ros"
     ).is_file()
 
-    # The installed package (sources + generated messages in one directory) imports on its own.
+    # The installed package (sources + generated interfaces in one directory) imports on its own.
     probe = (
-        "import promptdepth_ros, promptdepth_ros.msg as m;"
+        "import promptdepth_ros, promptdepth_ros.msg as m, promptdepth_ros.srv as s;"
         "import promptdepth_ros.ros.prompt_depth_params;"
-        "print(promptdepth_ros.__file__); print(type(m.GraspArray()).__name__)"
+        "print(promptdepth_ros.__file__); print(type(m.GraspArray()).__name__);"
+        "print(type(s.PlanGrasps.Response().grasps).__name__)"
     )
     env_run = {
         **env,
@@ -89,9 +90,10 @@ def test_colcon_build_installs_messages_nodes_and_launch_files(tmp_path: Path) -
         timeout=120,
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    file_line, type_line = run.stdout.split()
+    file_line, type_line, response_line = run.stdout.split()
     assert file_line.startswith(str(site))
     assert type_line == "GraspArray"
+    assert response_line == "GraspArray"
     # A launcher, as `ros2 run promptdepth_ros promptdepth-export-onnx --help` would start it.
     help_run = subprocess.run(
         [sys.executable, str(launchers / "promptdepth-export-onnx"), "--help"],

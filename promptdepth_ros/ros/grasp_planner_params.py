@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from promptdepth_ros.grasp.types import GraspPlannerConfig
 from promptdepth_ros.ros.common_params import CommonNodeConfig
@@ -23,12 +23,17 @@ from promptdepth_ros.settings import (
 
 @dataclass(frozen=True)
 class GraspPlannerNodeConfig:
-    """grasp_planner_node's own settings: planning frame, rate, TF and markers."""
+    """grasp_planner_node's own settings: planning frame, mode, rate, service, TF and markers."""
 
     planning_frame: str = setting(
         "base_link",
         "Z-up frame to plan in (e.g. base_link); the cloud is transformed into it",
         read_only=True,
+    )
+    mode: Literal["continuous", "on_demand"] = setting(
+        "continuous",
+        "continuous: plan the incoming clouds (at most max_rate_hz); on_demand: only keep the "
+        "newest cloud and plan when ~/plan_grasps is called (the service works in both modes)",
     )
     max_rate_hz: float = setting(
         2.0,
@@ -36,6 +41,14 @@ class GraspPlannerNodeConfig:
         "is planned next (0 = plan as fast as the planner runs)",
         low=0.0,
         high=1000.0,
+    )
+    service_wait_timeout_s: float = setting(
+        2.0,
+        "How long ~/plan_grasps waits for a cloud the request accepts when there is none yet "
+        "or the newest is too old, seconds",
+        low=0.0,
+        high=60.0,
+        name="service.wait_timeout_s",
     )
     tf_fallback_planning_from_camera: str = setting(
         "",

@@ -53,6 +53,7 @@ PARAMETER_ARGUMENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "onnx_path": (("prompt_depth_node", "engine.onnx_path"),),
     "engine_path": (("prompt_depth_node", "engine.engine_path"),),
     "planning_frame": (("grasp_planner_node", "planning_frame"),),
+    "grasp_mode": (("grasp_planner_node", "mode"),),
     "reliable_qos": (
         ("prompt_depth_node", "input.reliable_qos"),
         ("grasp_planner_node", "input.reliable_qos"),

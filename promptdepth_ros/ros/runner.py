@@ -9,7 +9,12 @@ from types import FrameType
 
 import rclpy
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import (
+    Executor,
+    ExternalShutdownException,
+    MultiThreadedExecutor,
+    SingleThreadedExecutor,
+)
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
@@ -19,14 +24,18 @@ from promptdepth_ros.errors import PromptDepthError
 SIGNAL_POLL_S = 0.1
 
 
-def run_node(name: str, make_node: Callable[[], Node], args: list[str] | None = None) -> int:
+def run_node(
+    name: str, make_node: Callable[[], Node], args: list[str] | None = None, threads: int = 1
+) -> int:
     """Build the node with ``make_node`` and spin it; 0 on SIGINT/SIGTERM or shutdown, 2 on a
     bad parameter.
 
     The package handles SIGINT and SIGTERM itself: rclpy's handler could miss a signal that
     arrives while the executor is idle (the process then never ended). A signal only sets a
     flag, so a second one during cleanup interrupts nothing. Callbacks only hand work to the
-    nodes' worker threads, so one executor thread suffices. The node's ``release()`` (worker
+    nodes' worker threads, so one executor thread suffices, except for a callback that waits
+    (a service waiting for a fresh input, in its own callback group): ``threads`` > 1 spins a
+    MultiThreadedExecutor. The node's ``release()`` (worker
     threads, engines), when it has one, runs before it is destroyed.
     """
     stop = threading.Event()
@@ -36,7 +45,9 @@ def run_node(name: str, make_node: Callable[[], Node], args: list[str] | None = 
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    executor = SingleThreadedExecutor()
+    executor: Executor = (
+        MultiThreadedExecutor(num_threads=threads) if threads > 1 else SingleThreadedExecutor()
+    )
     node: Node | None = None
     try:
         node = make_node()
