@@ -139,3 +139,28 @@ def test_progress_is_periodic_lines_in_a_log(monkeypatch: pytest.MonkeyPatch) ->
     assert "\r" not in log.getvalue()
     assert lines[0].startswith("progress: 3/5 msg (60 %)")  # 10 s after the start
     assert lines[-1].startswith("progress: 5/5 msg (100 %)") and len(lines) == 2
+
+
+@pytest.mark.parametrize("phase_ms", [0, 16, 17, 30])
+def test_free_running_lidar_gives_a_frame_per_scan_at_any_phase(
+    tmp_path: Path, phase_ms: int
+) -> None:
+    """Phases 15-18 ms after an image paired nothing under the old 15 ms approximate-time slop."""
+    scene = generate_tabletop_scene(np.random.default_rng(11), default_camera(160, 120))
+    bag = write_scene_bag(
+        tmp_path / "in",
+        scene,
+        duration_s=1.0,
+        lidar_offset_s=phase_ms * 1e-3,
+        lidar_drift_ppm=300.0,
+        drop_rate=0.05,
+        seed=phase_ms,
+    )
+    out = tmp_path / "out"
+    assert process_bag.main([str(bag.path), str(out), "--no-grasps"]) == 0
+    images = np.asarray(bag.image_stamps_ns)
+    expected = [s for s in bag.prompt_stamps_ns if np.abs(images - s).min() <= 1e9 / 30.0]
+    depth = [record.decode() for record in read_bag(out, ["/prompt_depth_node/depth"])]
+    assert len(depth) == len(expected)
+    for msg, scan in zip(sorted(depth, key=lambda m: stamp_ns(m.header)), expected, strict=True):
+        assert stamp_ns(msg.header) == images[np.argmin(np.abs(images - scan))]

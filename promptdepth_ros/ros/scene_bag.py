@@ -59,11 +59,22 @@ def _header(stamp_ns: int, frame_id: str) -> Header:
 
 
 def _stamps(
-    rate_hz: float, duration_s: float, jitter_s: float, rng: np.random.Generator
+    rate_hz: float,
+    duration_s: float,
+    jitter_s: float,
+    rng: np.random.Generator,
+    offset_s: float = 0.0,
+    drift_ppm: float = 0.0,
+    drop_rate: float = 0.0,
 ) -> NDArray[np.int64]:
+    """Stamps of a free-running clock: ``offset_s`` phase, ``drift_ppm`` rate error, jitter,
+    and a share ``drop_rate`` of messages dropped."""
     n = max(1, round(duration_s * rate_hz))
-    t = np.arange(n) / rate_hz + rng.uniform(-jitter_s, jitter_s, n)
-    return START_NS + np.round(np.clip(t, 0.0, None) * 1e9).astype(np.int64)
+    t = offset_s + np.arange(n) / rate_hz * (1.0 + drift_ppm * 1e-6)
+    t += rng.uniform(-jitter_s, jitter_s, n)
+    kept = np.ones(n, bool) if drop_rate <= 0.0 else rng.uniform(size=n) >= drop_rate
+    kept[0] = True  # every stream has at least one message
+    return START_NS + np.round(np.clip(t[kept], 0.0, None) * 1e9).astype(np.int64)
 
 
 def write_scene_bag(
@@ -77,13 +88,17 @@ def write_scene_bag(
     jitter_s: float = 0.002,
     lidar_noise_m: float = 0.01,
     lidar_relative_noise: float = 0.01,
+    lidar_offset_s: float = 0.0,
+    lidar_drift_ppm: float = 0.0,
+    drop_rate: float = 0.0,
 ) -> SceneBag:
     """Render ``scene`` once and write ``duration_s`` of camera + LiDAR messages to ``path``.
 
     The LiDAR scans are independent noisy samples of the same static scene; stamps jitter by
     up to ``jitter_s``; ``lidar_noise_m`` is the range noise (std) of the LiDAR returns, plus
-    ``lidar_relative_noise`` times the depth for depth images.
-    Raises ConfigError for non-positive rates or duration.
+    ``lidar_relative_noise`` times the depth for depth images. The LiDAR clock runs free of the
+    camera's: ``lidar_offset_s`` phase and ``lidar_drift_ppm`` rate error; ``drop_rate`` of the
+    images and of the scans are lost. Raises ConfigError for non-positive rates or duration.
     """
     if duration_s <= 0 or camera_hz <= 0 or lidar_hz <= 0:
         raise ConfigError(
@@ -92,8 +107,10 @@ def write_scene_bag(
     rng = np.random.default_rng(seed)
     truth = render(scene)
     camera = scene.camera
-    image_stamps = _stamps(camera_hz, duration_s, 0.0, rng)
-    prompt_stamps = _stamps(lidar_hz, duration_s, jitter_s, rng)
+    image_stamps = _stamps(camera_hz, duration_s, 0.0, rng, drop_rate=drop_rate)
+    prompt_stamps = _stamps(
+        lidar_hz, duration_s, jitter_s, rng, lidar_offset_s, lidar_drift_ppm, drop_rate
+    )
     T_lidar_camera = invert_transform(T_CAMERA_LIDAR)
     with BagWriter(path) as bag:
         bag.add_topic(TF_STATIC_TOPIC, "tf2_msgs/msg/TFMessage", latched=True)
