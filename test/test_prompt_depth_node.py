@@ -152,3 +152,19 @@ def test_missing_extrinsic_is_reported_not_fatal(plane) -> None:
         assert wait_until(lambda: _counter(outputs["diag"], "error.MissingTransform") == 1, 15.0)
         assert _counter(outputs["diag"], "synced_sets") == 1
     assert outputs["depth"] == []
+
+
+def test_a_negative_camera_info_stamp_is_counted_and_the_next_good_set_still_comes_out(
+    plane,
+) -> None:
+    camera, truth, points = plane
+    with ros_session(_node(with_tf=True)) as (_, helper, (node,)):
+        outputs, pubs = _wire(helper)
+        _activate(node, pubs)
+        image, info, cloud = _inputs(camera, truth, points, 30)
+        info.header = Header(stamp=Time(sec=-1, nanosec=0), frame_id=camera.frame_id)
+        _send(pubs, (image, info, cloud))
+        assert wait_until(lambda: _counter(outputs["diag"], "error.InvalidStamp") == 1, 15.0)
+        _send(pubs, _inputs(camera, truth, points, 31))
+        assert wait_until(lambda: outputs["depth"], 30.0)
+    assert [m.header.stamp.sec for m in outputs["depth"]] == [31]

@@ -22,6 +22,7 @@ from promptdepth_ros.geometry.transforms import parse_xyz_quat
 from promptdepth_ros.pipeline.depth import DepthPipeline
 from promptdepth_ros.ros.convert.image import float_to_image_msg
 from promptdepth_ros.ros.convert.synced_set import (
+    check_input,
     frame_from_messages,
     input_topics,
     output_messages,
@@ -124,6 +125,7 @@ class PromptDepthNode(LifecycleNode):
             self._on_synced,
             self.health,
             event_callbacks=lambda topic: subscription_events(self, topic),
+            check=self._check_input,
         )
         return super().on_activate(state)
 
@@ -163,6 +165,9 @@ class PromptDepthNode(LifecycleNode):
             if hasattr(self, pub):
                 self.destroy_publisher(getattr(self, pub))
                 delattr(self, pub)
+
+    def _check_input(self, name: str, msg: Any) -> None:
+        check_input(name, msg, self.get_clock().now().nanoseconds)
 
     def _on_synced(self, *msgs: Any) -> None:
         # Runs in the synchroniser's callback: hand over and return at once.

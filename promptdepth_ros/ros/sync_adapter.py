@@ -1,4 +1,4 @@
-"""Subscribe to N topics and emit approximate-time synchronised sets.
+"""Subscribe to N topics, check every message, and emit approximate-time synchronised sets.
 
 Uses ``message_filters.ApproximateTimeSynchronizer`` when it is installed, else the
 package's :class:`ApproximateTimeSync` with the same pairing semantics (plus reset on a
@@ -16,6 +16,7 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile
 
 from promptdepth_ros.ros.convert.stamps import stamp_s
+from promptdepth_ros.ros.diagnostics import report_dropped
 from promptdepth_ros.ros.health import HealthMonitor
 from promptdepth_ros.sync.approximate import ApproximateTimeSync
 
@@ -23,8 +24,10 @@ from promptdepth_ros.sync.approximate import ApproximateTimeSync
 class TopicSynchronizer:
     """Synchronises ``topics`` ([(name, type)]) and calls ``callback(*msgs)`` in topic order.
 
-    ``callback`` must return quickly (hand the set to a worker): message_filters holds its
-    lock while calling it. Receipts per topic and the sync's counters go to ``health``.
+    Each message first goes through ``check(name, msg)``; one that raises is counted and
+    reported (:func:`report_dropped`) and never reaches the synchroniser, so a bad stamp cannot
+    break it. ``callback`` must return quickly (hand the set to a worker): message_filters
+    holds its lock while calling it. Receipts per topic and the sync's counters go to ``health``.
     """
 
     def __init__(
@@ -37,62 +40,63 @@ class TopicSynchronizer:
         callback: Callable[..., None],
         health: HealthMonitor,
         event_callbacks: Callable[[str], SubscriptionEventCallbacks],
+        check: Callable[[str, Any], None],
     ) -> None:
         self._node = node
         self._health = health
         self._callback = callback
-        self._subscriptions: list[Any] = []
-        self._own: ApproximateTimeSync | None = None
+        self._check = check
+        deliver: list[Callable[[Any], None]]
         if importlib.util.find_spec("message_filters") is not None:
             import message_filters
 
-            filters = []
-            for name, msg_type in topics:
-                sub = message_filters.Subscriber(
-                    node, msg_type, name, qos_profile=qos, event_callbacks=event_callbacks(name)
-                )
-                sub.registerCallback(lambda _msg, n=name: health.count(f"received.{n}"))
-                filters.append(sub)
-            self._filters = message_filters.ApproximateTimeSynchronizer(
-                filters, queue_size, slop_s
-            )
+            inputs = [message_filters.SimpleFilter() for _ in topics]
+            self._filters = message_filters.ApproximateTimeSynchronizer(inputs, queue_size, slop_s)
             self._filters.registerCallback(self._emit)
-            self._subscriptions = [f.sub for f in filters]
+            deliver = [f.signalMessage for f in inputs]
             self.backend = "message_filters"
         else:
-            self._own = ApproximateTimeSync(len(topics), queue_size, slop_s, callback=self._emit)
-            for index, (name, msg_type) in enumerate(topics):
-                self._subscriptions.append(
-                    node.create_subscription(
-                        msg_type,
-                        name,
-                        self._receiver(index, name),
-                        qos,
-                        event_callbacks=event_callbacks(name),
-                    )
-                )
+            own = ApproximateTimeSync(len(topics), queue_size, slop_s, callback=self._emit)
+            deliver = [self._own_input(own, index) for index in range(len(topics))]
             self.backend = "promptdepth_ros"
+        self._subscriptions = [
+            node.create_subscription(
+                msg_type,
+                name,
+                self._receiver(name, to_sync),
+                qos,
+                event_callbacks=event_callbacks(name),
+            )
+            for (name, msg_type), to_sync in zip(topics, deliver, strict=True)
+        ]
 
-    def _receiver(self, index: int, name: str) -> Callable[[Any], None]:
-        own = self._own
+    def _own_input(self, own: ApproximateTimeSync, index: int) -> Callable[[Any], None]:
+        def add(msg: Any) -> None:
+            own.add(index, stamp_s(msg.header), msg)
+            stats = own.stats
+            self._health.set_counts(
+                "sync",
+                {
+                    "emitted_sets": stats.emitted_sets,
+                    "evicted_by_queue": stats.evicted_by_queue,
+                    "stale": stats.stale,
+                    "reset": stats.reset,
+                    "duplicate": stats.duplicate,
+                    "resets": stats.resets,
+                    "pending": stats.pending,
+                },
+            )
 
+        return add
+
+    def _receiver(self, name: str, to_sync: Callable[[Any], None]) -> Callable[[Any], None]:
         def receive(msg: Any) -> None:
             self._health.count(f"received.{name}")
-            if own is not None:
-                own.add(index, stamp_s(msg.header), msg)
-                stats = own.stats
-                self._health.set_counts(
-                    "sync",
-                    {
-                        "emitted_sets": stats.emitted_sets,
-                        "evicted_by_queue": stats.evicted_by_queue,
-                        "stale": stats.stale,
-                        "reset": stats.reset,
-                        "duplicate": stats.duplicate,
-                        "resets": stats.resets,
-                        "pending": stats.pending,
-                    },
-                )
+            try:
+                self._check(name, msg)
+                to_sync(msg)
+            except Exception as error:  # counted and logged; an executor callback must not raise
+                report_dropped(self._node, self._health, error, f"'{name}' message")
 
         return receive
 

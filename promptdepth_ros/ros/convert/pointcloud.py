@@ -58,27 +58,39 @@ def _adjacent_float32_offset(dtype: np.dtype[np.void]) -> int | None:
     return None
 
 
-def read_xyz(msg: Any) -> NDArray[np.float32]:
-    """Finite x, y, z of every point as (N, 3) float32, in the cloud's frame (metres).
+def check_cloud(msg: Any) -> np.dtype[np.void]:
+    """The x, y, z dtype of ``msg`` (see :func:`xyz_dtype`) after checking its sizes.
 
-    Any layout: FLOAT32/FLOAT64 fields at any offsets, point and row padding, either byte order,
-    organised or not. NaN/inf points are dropped. Raises UnsupportedEncoding (no x/y/z) or
-    InputError (data size does not match height * row_step).
+    Raises UnsupportedEncoding (no x/y/z) or InputError (row_step or data size do not match
+    height, width and point_step).
     """
     dtype = xyz_dtype(msg)
     height, width = int(msg.height), int(msg.width)
     point_step, row_step = int(msg.point_step), int(msg.row_step)
-    buf = message_bytes(msg.data)
+    size = len(msg.data)
     if row_step < width * point_step:
         raise InputError(
             f"PointCloud2 row_step {row_step} is smaller than width*point_step = "
             f"{width}*{point_step}; the message is malformed"
         )
-    if buf.size != row_step * height:
+    if size != row_step * height:
         raise InputError(
-            f"PointCloud2 data has {buf.size} bytes, expected row_step*height = "
+            f"PointCloud2 data has {size} bytes, expected row_step*height = "
             f"{row_step}*{height} = {row_step * height}"
         )
+    return dtype
+
+
+def read_xyz(msg: Any) -> NDArray[np.float32]:
+    """Finite x, y, z of every point as (N, 3) float32, in the cloud's frame (metres).
+
+    Any layout: FLOAT32/FLOAT64 fields at any offsets, point and row padding, either byte order,
+    organised or not. NaN/inf points are dropped. Raises like :func:`check_cloud`.
+    """
+    dtype = check_cloud(msg)
+    height, width = int(msg.height), int(msg.width)
+    point_step, row_step = int(msg.point_step), int(msg.row_step)
+    buf = message_bytes(msg.data)
     if height == 0 or width == 0:
         return np.empty((0, 3), dtype=np.float32)
     points = np.ndarray(
