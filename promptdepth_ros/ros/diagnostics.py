@@ -20,11 +20,15 @@ def report_dropped(node: Node, health: HealthMonitor, error: BaseException, what
     other exception is an error with its traceback, since it is a bug.
     """
     cause = type(error).__name__
-    expected = isinstance(error, PromptDepthError)
-    text = str(error) if expected else "".join(traceback.format_exception(error))
-    if health.problem(cause, str(error)):
-        log = node.get_logger().warning if expected else node.get_logger().error
-        log(f"{what} dropped ({cause}): {text} [repeats are counted in /diagnostics]")
+    if not health.problem(cause, str(error)):
+        return
+    repeats = " [repeats are counted in /diagnostics]"
+    # rclpy fixes the severity of each call site at its first call: one call per severity.
+    if isinstance(error, PromptDepthError):
+        node.get_logger().warning(f"{what} dropped ({cause}): {error}{repeats}")
+    else:
+        trace = "".join(traceback.format_exception(error))
+        node.get_logger().error(f"{what} dropped ({cause}): {trace}{repeats}")
 
 
 class DiagnosticsPublisher:

@@ -84,8 +84,11 @@ class PromptDepthNode(LifecycleNode):
             self.get_logger().error(f"cannot configure: {error}")
             return TransitionCallbackReturn.FAILURE
         weights = getattr(engine, "weights_description", "no weights")
-        log = self.get_logger().warning if "RANDOM" in weights else self.get_logger().info
-        log(f"engine '{engine.name}' ready ({weights}); TF from {self._extrinsics.backend}")
+        ready = f"engine '{engine.name}' ready ({weights}); TF from {self._extrinsics.backend}"
+        if "RANDOM" in weights:  # one call site per severity (rclpy fixes it per call site)
+            self.get_logger().warning(ready)
+        else:
+            self.get_logger().info(ready)
         self._pub_depth = self.create_lifecycle_publisher(Image, "~/depth", OUTPUT_QOS)
         self._pub_info = self.create_lifecycle_publisher(CameraInfo, "~/camera_info", OUTPUT_QOS)
         self._pub_points = self.create_lifecycle_publisher(PointCloud2, "~/points", OUTPUT_QOS)
