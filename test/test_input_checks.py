@@ -67,6 +67,8 @@ def _set(**fields: Any) -> Callable[[Any], None]:
         ("points", _set(row_step=1), InputError, "row_step 1 is smaller"),
         ("points", _set(data=b"\x01" * 13), InputError, "13 bytes"),
         ("points", _set(fields=[]), UnsupportedEncoding, "fields x, y, z"),
+        ("points", _set(point_step=2**31), InputError, "not a point size"),
+        ("depth", _set(height=0, width=0, step=0, data=b""), InputError, "0x0 px"),
     ],
 )
 def test_a_malformed_message_raises_an_input_error_naming_the_problem(

@@ -97,7 +97,8 @@ def message_data(pixels: NDArray[Any]) -> array.array[int]:
 def _layout(msg: Any, supported: tuple[str, ...]) -> tuple[np.dtype[Any], int]:
     """(pixel dtype, channels) of a well-formed image in one of ``supported`` encodings.
 
-    Raises UnsupportedEncoding, or InputError when step or the data size do not match.
+    Raises UnsupportedEncoding, or InputError for an empty image or when step or the data
+    size do not match.
     """
     encoding = msg.encoding
     if encoding not in supported:
@@ -108,6 +109,8 @@ def _layout(msg: Any, supported: tuple[str, ...]) -> tuple[np.dtype[Any], int]:
     dtype = np.dtype(base).newbyteorder(">" if msg.is_bigendian else "<")
     height, width, step = int(msg.height), int(msg.width), int(msg.step)
     size = len(msg.data)
+    if height == 0 or width == 0:
+        raise InputError(f"image is {width}x{height} px; expected at least 1x1")
     row_bytes = width * channels * dtype.itemsize
     if step < row_bytes:
         raise InputError(

@@ -17,12 +17,14 @@ from promptdepth_ros.ros.convert.image import message_bytes, message_data, new_m
 
 _FLOAT_TYPES = {PointField.FLOAT32: "f4", PointField.FLOAT64: "f8"}
 _XYZ = ("x", "y", "z")
+_MAX_POINT_STEP = 2**31  # numpy records must be smaller
 
 
 def xyz_dtype(msg: Any) -> np.dtype[np.void]:
     """Structured dtype (itemsize = point_step) holding only the x, y, z fields of ``msg``.
 
-    Raises UnsupportedEncoding when a coordinate is missing, repeated or not FLOAT32/FLOAT64.
+    Raises UnsupportedEncoding when a coordinate is missing, repeated or not FLOAT32/FLOAT64,
+    InputError when the fields do not fit in point_step or point_step is 2**31 or more.
     """
     fields = {f.name: f for f in msg.fields}
     order = ">" if msg.is_bigendian else "<"
@@ -38,6 +40,11 @@ def xyz_dtype(msg: Any) -> np.dtype[np.void]:
         formats.append(order + _FLOAT_TYPES[field.datatype])
         offsets.append(int(field.offset))
     point_step = int(msg.point_step)
+    if point_step >= _MAX_POINT_STEP:
+        raise InputError(
+            f"PointCloud2 point_step {point_step} is not a point size: expected fewer than "
+            f"{_MAX_POINT_STEP} bytes per point; the message is malformed"
+        )
     if max(o + np.dtype(f).itemsize for o, f in zip(offsets, formats, strict=True)) > point_step:
         raise InputError(
             f"PointCloud2 fields at offsets {offsets} do not fit in point_step {point_step}"
