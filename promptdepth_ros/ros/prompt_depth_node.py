@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+import traceback
 from typing import Any
 
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
@@ -61,7 +62,7 @@ class PromptDepthNode(LifecycleNode):
             self.pipeline.reconfigure(config)
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Load and validate the engine; FAILURE with the reason when it cannot run."""
+        """Load and validate the engine; FAILURE with the reason (any exception) when it cannot."""
         from promptdepth_ros.engines.registry import create_engine
 
         try:
@@ -82,6 +83,9 @@ class PromptDepthNode(LifecycleNode):
             )
         except PromptDepthError as error:
             self.get_logger().error(f"cannot configure: {error}")
+            return TransitionCallbackReturn.FAILURE
+        except Exception:  # a bug or a library's error: rclpy's lifecycle would swallow it
+            self.get_logger().error(f"cannot configure: {traceback.format_exc()}")
             return TransitionCallbackReturn.FAILURE
         weights = getattr(engine, "weights_description", "no weights")
         ready = f"engine '{engine.name}' ready ({weights}); TF from {self._extrinsics.backend}"
