@@ -39,3 +39,15 @@ def test_a_bug_after_a_bad_input_is_logged_as_an_error_with_its_traceback(
     assert len(errors) == 1 and "frame dropped (KeyError): Traceback" in errors[0]
     assert "KeyError: 'a bug'" in "\n".join(lines)
     assert health.counters["error.InputError"] == 2 and health.counters["error.KeyError"] == 1
+
+
+def test_problems_are_counted_by_kind_and_logged_once_per_period_each() -> None:
+    health = HealthMonitor(throttle_s=5.0)
+    assert health.problem("InputError", "bad", now=0.0)
+    assert health.problem("prompt_empty", "no return", now=1.0, kind="skipped")
+    assert not health.problem("InputError", "worse", now=4.9)
+    assert not health.problem("prompt_empty", "still none", now=5.9, kind="skipped")
+    assert health.problem("InputError", "again", now=5.0)
+    counters, messages, _ = health.snapshot()
+    assert counters == {"error.InputError": 3, "skipped.prompt_empty": 2}
+    assert messages == {"error.InputError": "again", "skipped.prompt_empty": "still none"}

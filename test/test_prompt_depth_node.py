@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from builtin_interfaces.msg import Time
-from diagnostic_msgs.msg import DiagnosticArray
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from ros_helpers import ros_session, wait_until
@@ -168,3 +168,20 @@ def test_a_negative_camera_info_stamp_is_counted_and_the_next_good_set_still_com
         _send(pubs, _inputs(camera, truth, points, 31))
         assert wait_until(lambda: outputs["depth"], 30.0)
     assert [m.header.stamp.sec for m in outputs["depth"]] == [31]
+
+
+def test_an_all_nan_cloud_is_a_counted_skip_that_turns_diagnostics_to_warn(plane) -> None:
+    camera, truth, points = plane
+    with ros_session(_node(with_tf=True)) as (_, helper, (node,)):
+        outputs, pubs = _wire(helper)
+        _activate(node, pubs)
+        _send(pubs, _inputs(camera, truth, np.full_like(points, np.nan), 40))
+        assert wait_until(lambda: _counter(outputs["diag"], "skipped.prompt_empty") == 1, 15.0)
+        warnings = [
+            status.message
+            for array in outputs["diag"]
+            for status in array.status
+            if status.level == DiagnosticStatus.WARN
+        ]
+    assert warnings and warnings[-1].startswith("skipped.prompt_empty: no finite return")
+    assert outputs["depth"] == []

@@ -20,7 +20,7 @@ from std_msgs.msg import Float64
 
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.geometry.transforms import parse_xyz_quat
-from promptdepth_ros.pipeline.depth import DepthPipeline
+from promptdepth_ros.pipeline.depth import DepthPipeline, FrameSkip
 from promptdepth_ros.ros.convert.image import float_to_image_msg
 from promptdepth_ros.ros.convert.synced_set import (
     check_input,
@@ -28,7 +28,11 @@ from promptdepth_ros.ros.convert.synced_set import (
     input_topics,
     output_messages,
 )
-from promptdepth_ros.ros.diagnostics import DiagnosticsPublisher, report_dropped
+from promptdepth_ros.ros.diagnostics import (
+    DiagnosticsPublisher,
+    report_dropped,
+    report_skipped,
+)
 from promptdepth_ros.ros.health import HealthMonitor
 from promptdepth_ros.ros.parameters import declare_parameters
 from promptdepth_ros.ros.prompt_depth_params import (
@@ -189,8 +193,8 @@ class PromptDepthNode(LifecycleNode):
         frame = frame_from_messages(msgs, self.params["input.mode"], self._extrinsics.lookup)
         out = pipeline.process(frame)
         self.health.set_counts("fallback", pipeline.decisions)
-        self.health.set_counts("skipped", dict(pipeline.skipped))
-        if out is None:
+        if isinstance(out, FrameSkip):
+            report_skipped(self, self.health, out.cause, out.reason)
             return
         for stage, ms in out.timings_ms.items():
             self.health.timing(stage.removesuffix("_ms"), ms)
