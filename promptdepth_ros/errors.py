@@ -15,6 +15,10 @@ class InputError(PromptDepthError, ValueError):
     """An input message or array cannot be used (bad shape, size mismatch, no valid data)."""
 
 
+class InvalidStamp(InputError):
+    """A header stamp that is no ROS time: negative, nanosec >= 1e9, or far ahead of the clock."""
+
+
 class UnsupportedEncoding(InputError):
     """An image encoding or point field layout that the package does not read."""
 

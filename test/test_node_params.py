@@ -29,8 +29,8 @@ def test_every_parameter_has_a_description_and_a_unique_name() -> None:
 
 
 def test_out_of_range_value_is_refused_with_the_parameter_name_and_range() -> None:
-    spec = ParamSpec("sync.slop_s", 0.05, "slop", low=0.0001, high=2.0)
-    with pytest.raises(ConfigError, match=r"sync.slop_s.*\[0.0001, 2.0\].*5.0"):
+    spec = ParamSpec("sync.max_offset_s", 0.05, "window", low=0.0001, high=2.0)
+    with pytest.raises(ConfigError, match=r"sync.max_offset_s.*\[0.0001, 2.0\].*5.0"):
         spec.validate(5.0)
     assert spec.validate(1) == 1.0  # ints are accepted for floats
 

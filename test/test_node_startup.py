@@ -1,4 +1,5 @@
-"""A node started with a bad parameter says which one and exits non-zero, without a traceback."""
+"""A node started with a bad parameter says which one and exits non-zero, without a traceback;
+prompt_depth_node that cannot configure says why and stays up."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 
@@ -89,3 +92,42 @@ def test_a_signal_as_the_node_starts_spinning_ends_it_cleanly(sig: signal.Signal
         proc.kill()
     assert proc.returncode == 0
     assert "Traceback" not in "".join(lines) + output
+
+
+def test_corrupt_safetensors_weights_fail_configure_with_the_cause_logged(tmp_path: Path) -> None:
+    from promptdepth_ros.engines.promptda.model import promptda_config
+
+    weights = tmp_path / "promptda"
+    promptda_config("vits").save_pretrained(weights)
+    (weights / "model.safetensors").write_bytes(np.random.default_rng(0).bytes(4096))
+    log = tmp_path / "node.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "promptdepth_ros.ros.prompt_depth_node",
+                "--ros-args",
+                "-p",
+                "engine.name:=promptda",
+                "-p",
+                "engine.backend:=torch",
+                "-p",
+                f"engine.weights:={weights}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 120.0
+        while "cannot configure" not in log.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.2)
+        time.sleep(1.0)
+        assert proc.poll() is None, "a failed configure must leave the lifecycle node running"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    output = log.read_text()
+    assert "cannot configure: Traceback" in output
+    assert "SafetensorError" in output

@@ -156,6 +156,22 @@ def test_truncated_data_and_short_step_raise_input_error():
         image_to_rgb(short)
 
 
+@pytest.mark.parametrize(
+    ("decode", "encoding", "height", "width"),
+    [
+        (image_to_depth_m, "16UC1", 0, 0),
+        (image_to_depth_m, "32FC1", 4, 0),
+        (image_to_rgb, "rgb8", 0, 5),
+    ],
+)
+def test_an_empty_image_is_an_input_error(decode, encoding, height, width):
+    msg = SimpleNamespace(
+        height=height, width=width, encoding=encoding, is_bigendian=0, step=0, data=b""
+    )
+    with pytest.raises(InputError, match=f"image is {width}x{height} px; expected at least 1x1"):
+        decode(msg)
+
+
 def test_depth_message_round_trip_keeps_nan_and_values():
     depth = np.array([[1.0, np.nan], [0.5, 12.25]], np.float32)
     header = Header(frame_id="camera_optical_frame")

@@ -130,6 +130,15 @@ def test_truncated_cloud_data_is_an_input_error():
         read_xyz(msg)
 
 
+@pytest.mark.parametrize(("height", "width"), [(1, 1), (0, 0)])
+@pytest.mark.parametrize("point_step", [2**31, 2**32 - 1])
+def test_a_point_step_beyond_numpy_records_is_an_input_error(height, width, point_step):
+    msg = pack_cloud([("x", 0, 7), ("y", 4, 7), ("z", 8, 7)], 12, 1, 1, 12, False, [[1, 2, 3]])
+    msg.height, msg.width, msg.point_step = height, width, point_step
+    with pytest.raises(InputError, match=f"point_step {point_step} is not a point size"):
+        read_xyz(msg)
+
+
 def test_xyzrgb_cloud_is_organised_pcl_layout_with_nan_kept():
     xyz = np.array(
         [[[1.0, 2.0, 3.0], [np.nan, np.nan, np.nan]], [[-1.0, 0.5, 4.0], [0.0, 0.0, 0.25]]],

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from builtin_interfaces.msg import Time
 from hypothesis import given
 from hypothesis import strategies as st
 from std_msgs.msg import Header
 
+from promptdepth_ros.errors import InvalidStamp
 from promptdepth_ros.ros.convert.stamps import (
+    MAX_STAMP_AHEAD_S,
+    check_stamp_not_ahead,
     duration_msg,
     split_ns,
     stamp_ns,
@@ -37,3 +41,24 @@ def test_duration_truncates_to_whole_nanoseconds() -> None:
     assert (duration_msg(0.0).sec, duration_msg(0.0).nanosec) == (0, 0)
     assert (duration_msg(2.5).sec, duration_msg(2.5).nanosec) == (2, 500_000_000)
     assert duration_msg(0.3).nanosec == int(0.3 * 1e9)
+
+
+@given(st.integers(-(2**31), -1), st.integers(0, 2**32 - 1))
+def test_negative_seconds_are_an_invalid_stamp(sec: int, nanosec: int) -> None:
+    with pytest.raises(InvalidStamp, match=f"sec={sec}, nanosec={nanosec}.*expected sec >= 0"):
+        stamp_ns(Header(stamp=Time(sec=sec, nanosec=nanosec)))
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(10**9, 2**32 - 1))
+def test_a_second_or_more_of_nanoseconds_is_an_invalid_stamp(sec: int, nanosec: int) -> None:
+    with pytest.raises(InvalidStamp, match="0 <= nanosec < 1e9"):
+        stamp_s(Header(stamp=Time(sec=sec, nanosec=nanosec)))
+
+
+def test_stamps_more_than_a_day_ahead_of_a_running_clock_are_invalid() -> None:
+    now = 1_700_000_000 * 10**9
+    check_stamp_not_ahead(now + MAX_STAMP_AHEAD_S * 10**9, now)
+    check_stamp_not_ahead(0, now)
+    with pytest.raises(InvalidStamp, match="ahead of this node's clock"):
+        check_stamp_not_ahead((2**31 - 1) * 10**9, now)
+    check_stamp_not_ahead((2**31 - 1) * 10**9, 0)  # simulated time before the first /clock

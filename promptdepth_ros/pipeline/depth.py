@@ -6,8 +6,8 @@ Used unchanged by the ROS node, the offline bag tool and the benchmarks.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -73,6 +73,37 @@ class FrameOutput:
     timings_ms: dict[str, float]
 
 
+SkipCause = Literal["prompt_empty", "prompt_too_sparse"]
+
+
+@dataclass(frozen=True)
+class FrameSkip:
+    """Why the fallback policy gave a frame no depth: a counter name and a sentence to log."""
+
+    cause: SkipCause
+    reason: str
+
+
+def _skip(valid_ratio: float, config: PromptConditioningConfig) -> FrameSkip:
+    """The FrameSkip of a frame whose prompt has ``valid_ratio`` valid pixels."""
+    if config.fallback is FallbackMode.SKIP:
+        policy = "prompt.fallback is 'skip'"
+    else:
+        age = config.last_good_max_age_s
+        policy = f"no last good prompt is within prompt.last_good_max_age_s = {age} s"
+    if valid_ratio == 0.0:
+        return FrameSkip(
+            "prompt_empty",
+            f"no finite return within [{config.min_range_m}, {config.max_range_m}] m lands on "
+            f"the image (an empty or all-NaN cloud or depth image?), and {policy}",
+        )
+    return FrameSkip(
+        "prompt_too_sparse",
+        f"{valid_ratio:.2%} of the prompt pixels are valid, below prompt.min_valid_ratio = "
+        f"{config.min_valid_ratio:.2%}, and {policy}",
+    )
+
+
 def mask_unsupported(
     depth_m: NDArray[np.float32], support: NDArray[np.bool_]
 ) -> NDArray[np.float32]:
@@ -89,7 +120,7 @@ class DepthPipeline:
     """Runs frames through prompt building, conditioning, the engine and back-projection.
 
     ``monocular`` is the engine used when the fallback policy says MONOCULAR (the engine
-    itself when it needs no prompt). ``skipped`` counts frames without output, by reason.
+    itself when it needs no prompt).
     Raises ConfigError when the MONOCULAR fallback is configured without such an engine.
     """
 
@@ -108,7 +139,6 @@ class DepthPipeline:
         if self._monocular is not None:
             self._engine_for[PromptDecision.MONOCULAR] = self._monocular
         self.reconfigure(config)
-        self.skipped: Counter[str] = Counter()
 
     @property
     def decisions(self) -> dict[str, int]:
@@ -128,8 +158,8 @@ class DepthPipeline:
         self.config = config
         self._fallback = PromptFallback(config.conditioning)
 
-    def process(self, frame: FrameInput) -> FrameOutput | None:
-        """Run one frame; None when the fallback policy skips it (counted in ``skipped``).
+    def process(self, frame: FrameInput) -> FrameOutput | FrameSkip:
+        """Run one frame; a FrameSkip saying why when the fallback policy skips it.
 
         Raises InputError for unusable inputs (the caller counts and reports them).
         """
@@ -157,8 +187,7 @@ class DepthPipeline:
         timings["prompt_ms"] = (time.perf_counter() - start) * 1e3
 
         if decision is PromptDecision.SKIP:
-            self.skipped["prompt_invalid"] += 1
-            return None
+            return _skip(valid_ratio, self.config.conditioning)
         engine = self._engine_for[decision]
         start = time.perf_counter()
         result = engine.infer(frame.rgb, prompt_m if engine.needs_prompt else None, frame.camera)

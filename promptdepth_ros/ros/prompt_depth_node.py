@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+import traceback
 from typing import Any
 
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
@@ -19,14 +20,19 @@ from std_msgs.msg import Float64
 
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.geometry.transforms import parse_xyz_quat
-from promptdepth_ros.pipeline.depth import DepthPipeline
+from promptdepth_ros.pipeline.depth import DepthPipeline, FrameSkip
 from promptdepth_ros.ros.convert.image import float_to_image_msg
 from promptdepth_ros.ros.convert.synced_set import (
+    check_input,
     frame_from_messages,
     input_topics,
     output_messages,
 )
-from promptdepth_ros.ros.diagnostics import DiagnosticsPublisher, report_dropped
+from promptdepth_ros.ros.diagnostics import (
+    DiagnosticsPublisher,
+    report_dropped,
+    report_skipped,
+)
 from promptdepth_ros.ros.health import HealthMonitor
 from promptdepth_ros.ros.parameters import declare_parameters
 from promptdepth_ros.ros.prompt_depth_params import (
@@ -61,7 +67,7 @@ class PromptDepthNode(LifecycleNode):
             self.pipeline.reconfigure(config)
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Load and validate the engine; FAILURE with the reason when it cannot run."""
+        """Load and validate the engine; FAILURE with the reason (any exception) when it cannot."""
         from promptdepth_ros.engines.registry import create_engine
 
         try:
@@ -84,9 +90,15 @@ class PromptDepthNode(LifecycleNode):
         except PromptDepthError as error:
             self.get_logger().error(f"cannot configure: {error}")
             return TransitionCallbackReturn.FAILURE
+        except Exception:  # a bug or a library's error: rclpy's lifecycle would swallow it
+            self.get_logger().error(f"cannot configure: {traceback.format_exc()}")
+            return TransitionCallbackReturn.FAILURE
         weights = getattr(engine, "weights_description", "no weights")
-        log = self.get_logger().warning if "RANDOM" in weights else self.get_logger().info
-        log(f"engine '{engine.name}' ready ({weights}); TF from {self._extrinsics.backend}")
+        ready = f"engine '{engine.name}' ready ({weights}); TF from {self._extrinsics.backend}"
+        if "RANDOM" in weights:  # one call site per severity (rclpy fixes it per call site)
+            self.get_logger().warning(ready)
+        else:
+            self.get_logger().info(ready)
         self._pub_depth = self.create_lifecycle_publisher(Image, "~/depth", OUTPUT_QOS)
         self._pub_info = self.create_lifecycle_publisher(CameraInfo, "~/camera_info", OUTPUT_QOS)
         self._pub_points = self.create_lifecycle_publisher(PointCloud2, "~/points", OUTPUT_QOS)
@@ -125,6 +137,7 @@ class PromptDepthNode(LifecycleNode):
             self._on_synced,
             self.health,
             event_callbacks=lambda topic: subscription_events(self, topic),
+            check=self._check_input,
         )
         return super().on_activate(state)
 
@@ -165,6 +178,9 @@ class PromptDepthNode(LifecycleNode):
                 self.destroy_publisher(getattr(self, pub))
                 delattr(self, pub)
 
+    def _check_input(self, name: str, msg: Any) -> None:
+        check_input(name, msg, self.get_clock().now().nanoseconds)
+
     def _on_synced(self, *msgs: Any) -> None:
         # Runs in the synchroniser's callback: hand over and return at once.
         if self._worker is not None:
@@ -178,8 +194,8 @@ class PromptDepthNode(LifecycleNode):
         frame = frame_from_messages(msgs, self.params["input.mode"], self._extrinsics.lookup_full)
         out = pipeline.process(frame)
         self.health.set_counts("fallback", pipeline.decisions)
-        self.health.set_counts("skipped", dict(pipeline.skipped))
-        if out is None:
+        if isinstance(out, FrameSkip):
+            report_skipped(self, self.health, out.cause, out.reason)
             return
         for stage, ms in out.timings_ms.items():
             self.health.timing(stage.removesuffix("_ms"), ms)

@@ -16,6 +16,7 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile
 
 from promptdepth_ros.ros.convert.stamps import stamp_s
+from promptdepth_ros.ros.diagnostics import report_dropped
 from promptdepth_ros.ros.health import HealthMonitor
 from promptdepth_ros.sync.pairing import PromptPairing, SyncConfig
 
@@ -25,7 +26,9 @@ POLL_PERIOD_S = 0.02  # how often prompts that waited max_wait_s are decided
 class TopicSynchronizer:
     """Pairs ``topics`` ([(name, type)], in set order) and calls ``callback(*msgs)``.
 
-    ``callback`` must return quickly (hand the set to a worker). Receipts per topic and the
+    Each message first goes through ``check(name, msg)``; one that raises is counted and
+    reported (:func:`report_dropped`) and never reaches the pairing, so a bad stamp cannot break
+    it. ``callback`` must return quickly (hand the set to a worker). Receipts per topic and the
     pairing's counters go to ``health``.
     """
 
@@ -38,6 +41,7 @@ class TopicSynchronizer:
         callback: Callable[..., None],
         health: HealthMonitor,
         event_callbacks: Callable[[str], SubscriptionEventCallbacks],
+        check: Callable[[str, Any], None],
     ) -> None:
         self._node = node
         self._health = health
@@ -58,7 +62,13 @@ class TopicSynchronizer:
     def _receiver(self, index: int, name: str) -> Callable[[Any], None]:
         def receive(msg: Any) -> None:
             self._health.count(f"received.{name}")
-            self._emit(self._pairing.add(index, stamp_s(msg.header), msg, time.monotonic()))
+            try:
+                self._check(name, msg)
+                sets = self._pairing.add(index, stamp_s(msg.header), msg, time.monotonic())
+            except Exception as error:  # counted and logged; an executor callback must not raise
+                report_dropped(self._node, self._health, error, f"'{name}' message")
+                return
+            self._emit(sets)
 
         return receive
 

@@ -24,7 +24,7 @@ from promptdepth_ros.errors import MissingTransform, PromptDepthError, Transform
 from promptdepth_ros.geometry.transform_tree import TransformBuffer
 from promptdepth_ros.geometry.transforms import parse_xyz_quat
 from promptdepth_ros.grasp.planner import plan_grasps_in_frame
-from promptdepth_ros.pipeline.depth import DepthPipeline
+from promptdepth_ros.pipeline.depth import DepthPipeline, FrameSkip
 from promptdepth_ros.ros.bag import TF_MESSAGE, BagWriter, bag_message_counts, read_bag
 from promptdepth_ros.ros.convert.grasps import grasp_plan_messages
 from promptdepth_ros.ros.convert.stamps import stamp_ns, stamp_s
@@ -164,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 frame = frame_from_messages(synced, mode, lookup)
                 out = pipeline.process(frame)
-                if out is None:
-                    skipped["fallback_skip"] += 1
+                if isinstance(out, FrameSkip):
+                    skipped[f"{out.cause} ({out.reason})"] += 1
                     return 0
                 header = synced[0].header
                 depth, info, points = output_messages(frame, out, header, True)

@@ -94,8 +94,12 @@ def message_data(pixels: NDArray[Any]) -> array.array[int]:
     return data
 
 
-def _raw_view(msg: Any, supported: tuple[str, ...]) -> NDArray[Any]:
-    """(H, W, C) view of the message pixels in their own dtype (native byte order not forced)."""
+def _layout(msg: Any, supported: tuple[str, ...]) -> tuple[np.dtype[Any], int]:
+    """(pixel dtype, channels) of a well-formed image in one of ``supported`` encodings.
+
+    Raises UnsupportedEncoding, or InputError for an empty image or when step or the data
+    size do not match.
+    """
     encoding = msg.encoding
     if encoding not in supported:
         raise UnsupportedEncoding(
@@ -104,25 +108,39 @@ def _raw_view(msg: Any, supported: tuple[str, ...]) -> NDArray[Any]:
     base, channels = _LAYOUTS[encoding]
     dtype = np.dtype(base).newbyteorder(">" if msg.is_bigendian else "<")
     height, width, step = int(msg.height), int(msg.width), int(msg.step)
-    buf = message_bytes(msg.data)
+    size = len(msg.data)
+    if height == 0 or width == 0:
+        raise InputError(f"image is {width}x{height} px; expected at least 1x1")
     row_bytes = width * channels * dtype.itemsize
     if step < row_bytes:
         raise InputError(
             f"image step {step} is smaller than width*bytes_per_pixel = {row_bytes} "
             f"for {width} px of '{encoding}'; the message is malformed"
         )
-    if buf.size != step * height:
+    if size != step * height:
         raise InputError(
-            f"image data has {buf.size} bytes, expected step*height = {step}*{height} = "
+            f"image data has {size} bytes, expected step*height = {step}*{height} = "
             f"{step * height}; the message is truncated or its header is wrong"
         )
+    return dtype, channels
+
+
+def check_image(msg: Any, supported: tuple[str, ...]) -> None:
+    """Check encoding and sizes of an Image without decoding it; raises like :func:`_layout`."""
+    _layout(msg, supported)
+
+
+def _raw_view(msg: Any, supported: tuple[str, ...]) -> NDArray[Any]:
+    """(H, W, C) view of the message pixels in their own dtype (native byte order not forced)."""
+    dtype, channels = _layout(msg, supported)
+    height, width, step = int(msg.height), int(msg.width), int(msg.step)
     if _BRIDGE is not None:
         arr = np.asarray(_BRIDGE.imgmsg_to_cv2(msg, desired_encoding="passthrough"))
         return arr.reshape(height, width, channels)
     return np.ndarray(
         shape=(height, width, channels),
         dtype=dtype,
-        buffer=buf,
+        buffer=message_bytes(msg.data),
         strides=(step, channels * dtype.itemsize, dtype.itemsize),
     )
 

@@ -17,12 +17,14 @@ from promptdepth_ros.ros.convert.image import message_bytes, message_data, new_m
 
 _FLOAT_TYPES = {PointField.FLOAT32: "f4", PointField.FLOAT64: "f8"}
 _XYZ = ("x", "y", "z")
+_MAX_POINT_STEP = 2**31  # numpy records must be smaller
 
 
 def xyz_dtype(msg: Any) -> np.dtype[np.void]:
     """Structured dtype (itemsize = point_step) holding only the x, y, z fields of ``msg``.
 
-    Raises UnsupportedEncoding when a coordinate is missing, repeated or not FLOAT32/FLOAT64.
+    Raises UnsupportedEncoding when a coordinate is missing, repeated or not FLOAT32/FLOAT64,
+    InputError when the fields do not fit in point_step or point_step is 2**31 or more.
     """
     fields = {f.name: f for f in msg.fields}
     order = ">" if msg.is_bigendian else "<"
@@ -38,6 +40,11 @@ def xyz_dtype(msg: Any) -> np.dtype[np.void]:
         formats.append(order + _FLOAT_TYPES[field.datatype])
         offsets.append(int(field.offset))
     point_step = int(msg.point_step)
+    if point_step >= _MAX_POINT_STEP:
+        raise InputError(
+            f"PointCloud2 point_step {point_step} is not a point size: expected fewer than "
+            f"{_MAX_POINT_STEP} bytes per point; the message is malformed"
+        )
     if max(o + np.dtype(f).itemsize for o, f in zip(offsets, formats, strict=True)) > point_step:
         raise InputError(
             f"PointCloud2 fields at offsets {offsets} do not fit in point_step {point_step}"
@@ -58,27 +65,39 @@ def _adjacent_float32_offset(dtype: np.dtype[np.void]) -> int | None:
     return None
 
 
-def read_xyz(msg: Any) -> NDArray[np.float32]:
-    """Finite x, y, z of every point as (N, 3) float32, in the cloud's frame (metres).
+def check_cloud(msg: Any) -> np.dtype[np.void]:
+    """The x, y, z dtype of ``msg`` (see :func:`xyz_dtype`) after checking its sizes.
 
-    Any layout: FLOAT32/FLOAT64 fields at any offsets, point and row padding, either byte order,
-    organised or not. NaN/inf points are dropped. Raises UnsupportedEncoding (no x/y/z) or
-    InputError (data size does not match height * row_step).
+    Raises UnsupportedEncoding (no x/y/z) or InputError (row_step or data size do not match
+    height, width and point_step).
     """
     dtype = xyz_dtype(msg)
     height, width = int(msg.height), int(msg.width)
     point_step, row_step = int(msg.point_step), int(msg.row_step)
-    buf = message_bytes(msg.data)
+    size = len(msg.data)
     if row_step < width * point_step:
         raise InputError(
             f"PointCloud2 row_step {row_step} is smaller than width*point_step = "
             f"{width}*{point_step}; the message is malformed"
         )
-    if buf.size != row_step * height:
+    if size != row_step * height:
         raise InputError(
-            f"PointCloud2 data has {buf.size} bytes, expected row_step*height = "
+            f"PointCloud2 data has {size} bytes, expected row_step*height = "
             f"{row_step}*{height} = {row_step * height}"
         )
+    return dtype
+
+
+def read_xyz(msg: Any) -> NDArray[np.float32]:
+    """Finite x, y, z of every point as (N, 3) float32, in the cloud's frame (metres).
+
+    Any layout: FLOAT32/FLOAT64 fields at any offsets, point and row padding, either byte order,
+    organised or not. NaN/inf points are dropped. Raises like :func:`check_cloud`.
+    """
+    dtype = check_cloud(msg)
+    height, width = int(msg.height), int(msg.width)
+    point_step, row_step = int(msg.point_step), int(msg.row_step)
+    buf = message_bytes(msg.data)
     if height == 0 or width == 0:
         return np.empty((0, 3), dtype=np.float32)
     points = np.ndarray(

@@ -19,9 +19,16 @@ from promptdepth_ros.ros.convert.camera_info import (
     camera_info_msg_from_model,
     camera_model_from_msg,
 )
-from promptdepth_ros.ros.convert.image import float_to_image_msg, image_to_depth_m, image_to_rgb
-from promptdepth_ros.ros.convert.pointcloud import depth_to_xyzrgb_cloud, read_xyz
-from promptdepth_ros.ros.convert.stamps import stamp_ns, stamp_s
+from promptdepth_ros.ros.convert.image import (
+    COLOR_ENCODINGS,
+    DEPTH_ENCODINGS,
+    check_image,
+    float_to_image_msg,
+    image_to_depth_m,
+    image_to_rgb,
+)
+from promptdepth_ros.ros.convert.pointcloud import check_cloud, depth_to_xyzrgb_cloud, read_xyz
+from promptdepth_ros.ros.convert.stamps import check_stamp_not_ahead, stamp_ns, stamp_s
 
 InputMode = Literal["cloud", "depth", "none"]
 # (target_frame, target_ns, source_frame, source_ns) -> T_target_source, the source at its
@@ -39,6 +46,26 @@ def input_topics(mode: InputMode, depth_registered: bool) -> list[str]:
         if not depth_registered:
             topics.append("depth_camera_info")
     return topics
+
+
+_LAYOUT_CHECKS: dict[str, Callable[[Any], object]] = {
+    "image": lambda msg: check_image(msg, COLOR_ENCODINGS),
+    "camera_info": camera_model_from_msg,
+    "points": check_cloud,
+    "depth": lambda msg: check_image(msg, DEPTH_ENCODINGS),
+    "depth_camera_info": camera_model_from_msg,
+}
+
+
+def check_input(name: str, msg: Any, now_ns: int) -> None:
+    """Check one message of input ``name`` (see :func:`input_topics`) before it is synchronised.
+
+    Stamp (valid, at most a day ahead of ``now_ns``), encoding, sizes and calibration, without
+    decoding the data, so a malformed message never takes the place of a good one in a set.
+    Raises InvalidStamp, UnsupportedEncoding, UnsupportedCameraModel or InputError.
+    """
+    check_stamp_not_ahead(stamp_ns(msg.header), now_ns)
+    _LAYOUT_CHECKS[name](msg)
 
 
 def _prompt_source(
