@@ -129,5 +129,5 @@ def test_corrupt_safetensors_weights_fail_configure_with_the_cause_logged(tmp_pa
         proc.terminate()
         proc.wait(timeout=30)
     output = log.read_text()
-    assert "cannot configure: Traceback" in output
+    assert "cannot configure: cannot load the PromptDA model" in output
     assert "SafetensorError" in output

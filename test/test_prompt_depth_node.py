@@ -242,6 +242,8 @@ def test_fuzzed_inputs_are_logged_once_per_cause_and_the_node_goes_on(plane, tmp
         "-p",
         "processing.queue_depth:=20",  # every set is processed, none skipped for a newer one
         "-p",
+        "sync.max_offset_s:=0.015",  # sets 1 s apart: no scan pairs with a neighbour's image
+        "-p",
         f"tf.fallback_camera_from_lidar:={format_xyz_quat(T_CAMERA_LIDAR)}",
     ]
     with log.open("w") as out:

@@ -67,6 +67,25 @@ def test_saved_model_directory_loads_back_with_identical_output(tmp_path: Path) 
     assert engine.infer(rgb, prompt[0, 0].numpy(), None).depth_m.shape == (70, 98)
 
 
+def test_weights_that_do_not_match_are_refused_with_their_keys(tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    random_promptda("vits", seed=7).model.save_pretrained(tmp_path)
+    weights = load_file(tmp_path / "model.safetensors")
+    renamed = next(k for k in weights if k.startswith("head."))
+    weights["not_a_layer.weight"] = weights.pop(renamed)
+    save_file(weights, tmp_path / "model.safetensors", metadata={"format": "pt"})
+    with pytest.raises(CheckpointError, match=rf"missing keys: .*{renamed}.*unexpected keys"):
+        load_promptda_hf_dir(tmp_path)
+
+
+def test_corrupt_weights_are_a_checkpoint_error(tmp_path: Path) -> None:
+    random_promptda("vits", seed=7).model.save_pretrained(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(np.random.default_rng(0).bytes(4096))
+    with pytest.raises(CheckpointError, match="cannot load the PromptDA model"):
+        load_promptda_hf_dir(tmp_path)
+
+
 def test_directory_without_config_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match=r"no config\.json"):
         load_promptda_hf_dir(tmp_path)

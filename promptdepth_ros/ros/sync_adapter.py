@@ -46,6 +46,7 @@ class TopicSynchronizer:
         self._node = node
         self._health = health
         self._callback = callback
+        self._check = check
         self._pairing = PromptPairing(len(topics), config)
         self._subscriptions = [
             node.create_subscription(

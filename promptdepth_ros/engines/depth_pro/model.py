@@ -17,9 +17,10 @@ from numpy.typing import NDArray
 from torch import nn
 from transformers import DepthProConfig, DepthProForDepthEstimation
 
+from promptdepth_ros.engines.hf_loading import load_pretrained_strictly
 from promptdepth_ros.engines.resampling import resize_image
 from promptdepth_ros.engines.spec import DepthProSize
-from promptdepth_ros.errors import CheckpointError, ConfigError, InputError
+from promptdepth_ros.errors import ConfigError, InputError
 
 INVERSE_DEPTH_RANGE = (1e-4, 1e4)  # clamp of the canonical inverse depth, as in Depth Pro
 
@@ -114,15 +115,11 @@ def random_depth_pro(size: DepthProSize, seed: int = 0) -> DepthProNetwork:
 
 
 def load_depth_pro_hf_dir(path: Path) -> DepthProNetwork:
-    """Load a saved transformers Depth Pro directory, local files only; CheckpointError if not."""
-    if not (path / "config.json").is_file():
-        raise CheckpointError(f"{path} is not a transformers model directory (no config.json)")
-    try:
-        model = DepthProForDepthEstimation.from_pretrained(
-            str(path), local_files_only=True, use_fov_model=True
-        )
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"cannot load the Depth Pro model in {path}: {exc}") from exc
+    """Load a saved transformers Depth Pro directory, local files only; CheckpointError if the
+    directory is missing, unreadable or its keys do not match."""
+    model = load_pretrained_strictly(
+        DepthProForDepthEstimation, path, "Depth Pro", use_fov_model=True
+    )
     return DepthProNetwork(model).eval()
 
 

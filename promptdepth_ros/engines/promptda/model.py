@@ -20,8 +20,9 @@ from transformers import (
     PromptDepthAnythingForDepthEstimation,
 )
 
+from promptdepth_ros.engines.hf_loading import load_pretrained_strictly
 from promptdepth_ros.engines.spec import PATCH_SIZE, Variant
-from promptdepth_ros.errors import CheckpointError, ConfigError
+from promptdepth_ros.errors import ConfigError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -97,17 +98,7 @@ def random_promptda(variant: Variant, seed: int = 0) -> PromptDANetwork:
 def load_promptda_hf_dir(path: Path) -> PromptDANetwork:
     """Load a saved transformers PromptDA directory (config.json + weights), local files only.
 
-    Raises CheckpointError when the directory is missing or unreadable.
+    Raises CheckpointError when the directory is missing, unreadable or its keys do not match.
     """
-    if not (path / "config.json").is_file():
-        raise CheckpointError(
-            f"{path} is not a transformers model directory (no config.json); "
-            "pass a directory written by save_pretrained or an original model.ckpt"
-        )
-    try:
-        model = PromptDepthAnythingForDepthEstimation.from_pretrained(
-            str(path), local_files_only=True
-        )
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"cannot load the PromptDA model in {path}: {exc}") from exc
+    model = load_pretrained_strictly(PromptDepthAnythingForDepthEstimation, path, "PromptDA")
     return PromptDANetwork(model).eval()

@@ -24,14 +24,14 @@ def camera_model_from_msg(msg: Any) -> CameraModel:
     UnsupportedCameraModel (from CameraModel) for an unknown distortion model.
     """
     k = np.asarray(msg.k, dtype=np.float64).reshape(-1)
-    p = np.asarray(msg.p, dtype=np.float64).reshape(-1)
-    if not any(msg.d) and p.size == 12 and np.all(np.isfinite(p)) and p[0] > 0.0 and p[5] > 0.0:
-        k = p.reshape(3, 4)[:, :3].reshape(-1)
     if k.size != 9 or not np.all(np.isfinite(k)) or k[0] <= 0.0 or k[4] <= 0.0:
         raise InputError(
             f"CameraInfo K must be 9 finite values with fx, fy > 0, got {k.tolist()}; "
             "the camera is not calibrated or the driver publishes an empty CameraInfo"
         )
+    p = np.asarray(msg.p, dtype=np.float64).reshape(-1)
+    if not any(msg.d) and p.size == 12 and np.all(np.isfinite(p)) and p[0] > 0.0 and p[5] > 0.0:
+        k = p.reshape(3, 4)[:, :3].reshape(-1)  # a rectified image: P's intrinsics
     distortion = tuple(float(c) for c in msg.d)
     if not all(np.isfinite(distortion)):
         raise InputError(f"CameraInfo D must be finite, got {list(distortion)}")
