@@ -190,6 +190,29 @@ def test_an_all_nan_cloud_is_a_counted_skip_that_turns_diagnostics_to_warn(plane
     assert outputs["depth"] == []
 
 
+def test_scans_without_images_are_said_as_skipped_frames(plane) -> None:
+    """A camera that stopped: every scan is a counted skip and /diagnostics says why."""
+    camera, truth, points = plane
+    with ros_session(_node(with_tf=True)) as (_, helper, (node,)):
+        outputs, pubs = _wire(helper)
+        _activate(node, pubs)
+        _send(pubs, _inputs(camera, truth, points, 50))
+        assert wait_until(lambda: outputs["depth"], 30.0)
+        for sec in (60, 61, 62):
+            pubs[2].publish(_inputs(camera, truth, points, sec)[2])
+        assert wait_until(
+            lambda: _counter(outputs["diag"], "skipped.prompt_without_image") == 3, 15.0
+        )
+        warnings = [
+            status.message
+            for array in outputs["diag"]
+            for status in array.status
+            if status.level == DiagnosticStatus.WARN
+        ]
+    assert any("prompts had no image within" in w for w in warnings)
+    assert [m.header.stamp.sec for m in outputs["depth"]] == [50]
+
+
 def _fuzz_cases(camera, truth, points, rng):
     """(name, set) pairs: each a good set at its own stamp with something broken."""
 

@@ -8,6 +8,7 @@ is not used is counted by cause in ``sync.*``.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,11 +17,17 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile
 
 from promptdepth_ros.ros.convert.stamps import stamp_s
-from promptdepth_ros.ros.diagnostics import report_dropped
+from promptdepth_ros.ros.diagnostics import report_dropped, report_skipped
 from promptdepth_ros.ros.health import HealthMonitor
 from promptdepth_ros.sync.pairing import PromptPairing, SyncConfig
 
 POLL_PERIOD_S = 0.02  # how often prompts that waited max_wait_s are decided
+# Unpaired inputs that mean no depth comes out: each is a skipped frame, said with its cause.
+FRAME_LOSSES = {
+    "prompt_without_image": "prompts had no image within {window_ms:.0f} ms (sync.max_offset_s)",
+    "prompt_without_info": "depth images had no depth_camera_info with their stamp",
+    "image_without_prompt": "images had no prompt at most sync.max_prompt_age_s old",
+}
 
 
 class TopicSynchronizer:
@@ -48,6 +55,7 @@ class TopicSynchronizer:
         self._callback = callback
         self._check = check
         self._pairing = PromptPairing(len(topics), config)
+        self._reported: Counter[str] = Counter()
         self._subscriptions = [
             node.create_subscription(
                 msg_type,
@@ -77,7 +85,13 @@ class TopicSynchronizer:
         self._emit(self._pairing.poll(time.monotonic()))
 
     def _emit(self, sets: list[tuple[Any, ...]]) -> None:
-        self._health.set_counts("sync", dict(self._pairing.counts))
+        counts = dict(self._pairing.counts)
+        self._health.set_counts("sync", counts)
+        for cause, text in FRAME_LOSSES.items():
+            for _ in range(counts.get(cause, 0) - self._reported[cause]):
+                reason = text.format(window_ms=self._pairing.max_offset_ns * 1e-6)
+                report_skipped(self._node, self._health, cause, f"{counts[cause]} {reason}")
+            self._reported[cause] = counts.get(cause, 0)
         for msgs in sets:
             self._health.count("synced_sets")
             self._callback(*msgs)
