@@ -39,8 +39,9 @@ def test_bad_launch_parameter_is_named_and_the_process_exits_2(
     assert "Traceback" not in output
 
 
-def test_inconsistent_parameters_fail_configure_and_the_node_stays_up_to_be_fixed() -> None:
-    proc = subprocess.Popen(
+def _node_that_cannot_configure() -> subprocess.Popen[str]:
+    """prompt_depth_node with max_range_m below min_range_m, output on its stdout pipe."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -53,6 +54,10 @@ def test_inconsistent_parameters_fail_configure_and_the_node_stays_up_to_be_fixe
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def test_inconsistent_parameters_fail_configure_and_the_node_stays_up_to_be_fixed() -> None:
+    proc = _node_that_cannot_configure()
     try:
         time.sleep(8.0)
         assert proc.poll() is None, "a failed configure must leave the lifecycle node running"
@@ -66,19 +71,7 @@ def test_inconsistent_parameters_fail_configure_and_the_node_stays_up_to_be_fixe
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGTERM])
 def test_a_signal_as_the_node_starts_spinning_ends_it_cleanly(sig: signal.Signals) -> None:
     """The window right after a (failed) configure, where rclpy's own handler lost signals."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "promptdepth_ros.ros.prompt_depth_node",
-            "--ros-args",
-            "-p",
-            "prompt.max_range_m:=0.05",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = _node_that_cannot_configure()
     try:
         assert proc.stdout is not None
         lines = []
