@@ -127,3 +127,16 @@ def test_bad_inputs_are_refused() -> None:
         PromptPairing(3, SyncConfig()).add(3, 1.0, "x", 1.0)
     with pytest.raises(InputError):
         PromptPairing(3, SyncConfig()).add(0, float("nan"), "x", 1.0)
+
+
+def test_a_prompt_just_after_an_image_is_paired_on_arrival() -> None:
+    """No wait for the next image when the previous one is surely the nearest."""
+    pairing = PromptPairing(3, SyncConfig())
+    for k in range(5):  # a 30 Hz camera: period measured
+        pairing.add(0, k / 30, f"image{k}", k / 30 + 0.005)
+        pairing.add(1, k / 30, f"info{k}", k / 30 + 0.005)
+    last = 4 / 30
+    assert pairing.add(2, last + 0.002, "scan", last + 0.007) == [("image4", "info4", "scan")]
+    assert pairing.add(2, last + 0.020, "late scan", last + 0.025) == []  # nearer the next one
+    assert pairing.add(0, 5 / 30, "image5", 5 / 30 + 0.005) == []
+    assert pairing.add(1, 5 / 30, "info5", 5 / 30 + 0.005) == [("image5", "info5", "late scan")]

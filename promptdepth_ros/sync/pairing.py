@@ -5,8 +5,9 @@ own ``prompt_info`` (an unregistered depth camera). An image is usable once its 
 stamp, within 1 ms) has arrived; likewise a prompt that needs its info.
 
 * ``prompt_rate``: each prompt is paired with the usable image nearest to it in time, within
-  ``max_offset_s``, decided once a usable image at or after the prompt has arrived or the prompt
-  has waited ``max_wait_s`` (arrival time); each image is used at most once.
+  ``max_offset_s``, decided once a usable image at or after the prompt (or less than 0.4 camera
+  periods before it) has arrived or the prompt has waited ``max_wait_s`` (arrival time); each
+  image is used at most once.
 * ``image_rate``: every usable image is paired with the newest prompt at most
   ``max_prompt_age_s`` older (or ``max_offset_s`` newer) than it; prompts are reused.
 * Without a prompt input every usable image is emitted with its CameraInfo.
@@ -33,6 +34,7 @@ SyncPolicy = Literal["prompt_rate", "image_rate"]
 INFO_TOLERANCE_NS = 1_000_000  # a CameraInfo belongs to the image within 1 ms of its stamp
 DEFAULT_PERIOD_NS = 33_333_333  # camera period assumed until two images were seen
 IMAGE, CAMERA_INFO, PROMPT, PROMPT_INFO = range(4)
+SURE_FRACTION = 0.4  # of a camera period: a nearer image before the prompt is decided at once
 
 
 @dataclass(frozen=True)
@@ -109,12 +111,17 @@ class PromptPairing:
         self._last_prompt: tuple[int, tuple[Any, ...]] | None = None  # stamp, set part
 
     @property
+    def camera_period_ns(self) -> int:
+        """Median interval of the recent image stamps (``DEFAULT_PERIOD_NS`` until measured)."""
+        steps = [b - a for a, b in itertools.pairwise(sorted(self._image_stamps)) if b > a]
+        return round(statistics.median(steps)) if steps else DEFAULT_PERIOD_NS
+
+    @property
     def max_offset_ns(self) -> int:
         """The pairing window: ``max_offset_s``, or one measured camera period when it is 0."""
         if self.config.max_offset_s > 0.0:
             return round(self.config.max_offset_s * 1e9)
-        steps = [b - a for a, b in itertools.pairwise(sorted(self._image_stamps)) if b > a]
-        return round(statistics.median(steps)) if steps else DEFAULT_PERIOD_NS
+        return self.camera_period_ns
 
     def add(self, index: int, stamp_s: float, msg: Any, arrival_s: float) -> list[tuple[Any, ...]]:
         """Take ``msg`` stamped ``stamp_s`` on input ``index``, received at ``arrival_s``.
@@ -201,10 +208,13 @@ class PromptPairing:
         sets = []
         usable = self._usable_images()
         window = self.max_offset_ns
+        # An image this close before the prompt is its nearest: a regular camera's next one
+        # comes a period after it (jitter within a tenth of a period), farther from the prompt.
+        sure_ns = round(SURE_FRACTION * self.camera_period_ns)
         while self._pending:
             prompt = self._pending[0]
             waited = now_s - prompt.arrival_s >= self.config.max_wait_s
-            later_image = any(s >= prompt.stamp_ns for s in usable)
+            later_image = any(s >= prompt.stamp_ns - sure_ns for s in usable)
             prompt_part = self._prompt_set(prompt)
             if not waited and (not later_image or prompt_part is None):
                 break
