@@ -49,6 +49,7 @@ def test_every_scan_gives_depth_and_grasps_in_the_output_bag(
     assert grasps.header.frame_id == "table"
     assert len(grasps.grasps) > 0
     assert f"wrote {scans} frames" in capsys.readouterr().out
+    assert counts["/tf_static"] == bag_message_counts(scene_bag.path)["/tf_static"] > 0
 
 
 def test_existing_output_is_refused(scene_bag, tmp_path: Path, capsys) -> None:
@@ -164,3 +165,13 @@ def test_free_running_lidar_gives_a_frame_per_scan_at_any_phase(
     assert len(depth) == len(expected)
     for msg, scan in zip(sorted(depth, key=lambda m: stamp_ns(m.header)), expected, strict=True):
         assert stamp_ns(msg.header) == images[np.argmin(np.abs(images - scan))]
+
+
+def test_engine_path_reaches_the_engine_spec(scene_bag, tmp_path: Path, capsys) -> None:
+    args = ["--engine", "promptda", "--backend", "tensorrt"]
+    assert process_bag.main([str(scene_bag.path), str(tmp_path / "o1"), *args]) == 2
+    assert "engine_path is required" in capsys.readouterr().err
+    args += ["--engine-path", str(tmp_path / "model.plan")]
+    assert process_bag.main([str(scene_bag.path), str(tmp_path / "o2"), *args]) == 2
+    err = capsys.readouterr().err  # past the spec: what stops it here is the missing TensorRT
+    assert "engine_path is required" not in err and err.startswith("error: ")

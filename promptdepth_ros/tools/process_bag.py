@@ -46,6 +46,7 @@ from promptdepth_ros.tools.cli import add_setting_option, node_parameters
 from promptdepth_ros.tools.progress import Progress
 
 PAIRING_TOTALS = ("received", "emitted")
+TF_TOPICS = ("/tf", "/tf_static")
 PROMPT_SPECS = {spec.name: spec for spec in PROMPT_DEPTH_PARAMS}
 GRASP_SPECS = {spec.name: spec for spec in GRASP_PLANNER_PARAMS}
 
@@ -64,6 +65,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_setting_option(p, "--backend", PROMPT_SPECS["engine.backend"], default=None)
     p.add_argument("--weights", help="HF model directory or PromptDA model.ckpt")
     p.add_argument("--onnx", help="ONNX model for the onnxruntime backend")
+    p.add_argument("--engine-path", help="TensorRT plan for the tensorrt backend")
     p.add_argument("--random-init", action="store_true", help="random weights (testing only)")
     add_setting_option(p, "--mode", PROMPT_SPECS["input.mode"], default=None)
     p.add_argument("--image-topic", default=SENSOR_TOPICS["image"])
@@ -87,6 +89,7 @@ def _params(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
             "engine.backend": args.backend,
             "engine.weights": args.weights,
             "engine.onnx_path": args.onnx,
+            "engine.engine_path": args.engine_path,
             "input.mode": args.mode,
             "engine.random_init": True if args.random_init else None,
         },
@@ -148,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             skipped["used_tf_fallback"] += 1
             return fallback
 
-    wanted = [*topic_index, "/tf", "/tf_static"]
+    wanted = [*topic_index, *TF_TOPICS]
     progress = Progress(sum(counts.get(t, 0) for t in wanted))
     try:
         writer = BagWriter(args.output, storage=args.storage)
@@ -158,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     with writer as bag:
         for topic, msgtype in GRAPH_OUTPUTS.values():
             bag.add_topic(topic, msgtype)
+        for topic in TF_TOPICS:  # copied, so the outputs can be placed on replay
+            bag.add_topic(topic, TF_MESSAGE, latched=topic == "/tf_static")
 
         def process_set(synced: tuple[Any, ...], bag_ns: int) -> int:
             """Run one paired set through the pipeline and write its outputs; 1 if written."""
@@ -199,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
                     msg = record.decode()
                     if record.msgtype == TF_MESSAGE:
                         tf.set_transforms(msg.transforms, static=record.topic == "/tf_static")
+                        bag.write_raw(record.topic, record.stamp_ns, record.data)
                         continue
                     index = topic_index[record.topic]
                     arrival_s = record.stamp_ns * 1e-9
