@@ -56,9 +56,8 @@ class EngineSpec:
     )
     validate_on_load: bool = setting(
         False,
-        "tensorrt backend: compare the plan with ONNX Runtime on CPU when loading (one CPU "
-        "inference, seconds for PromptDA, minutes for the full Depth Pro); the build tool "
-        "always does",
+        "tensorrt backend: compare the plan with ONNX Runtime on CPU when loading (one "
+        "full-size CPU inference, logged with its duration); the build tool always does",
         read_only=True,
     )
     input_long_side: int = setting(
