@@ -38,6 +38,8 @@ def serialize_plan(
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, workspace_bytes)
     if precision == "fp16":
         config.set_flag(trt.BuilderFlag.FP16)
+    else:  # TF32 is on by default and rounds products to 10-bit mantissas: not fp32
+        config.clear_flag(trt.BuilderFlag.TF32)
     cache_bytes = timing_cache.read_bytes() if timing_cache and timing_cache.is_file() else b""
     cache = checked(config.create_timing_cache(cache_bytes), "create_timing_cache")
     checked(config.set_timing_cache(cache, False), "set_timing_cache")
