@@ -52,6 +52,7 @@ PARAMETER_ARGUMENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "weights": (("prompt_depth_node", "engine.weights"),),
     "onnx_path": (("prompt_depth_node", "engine.onnx_path"),),
     "engine_path": (("prompt_depth_node", "engine.engine_path"),),
+    "precision": (("prompt_depth_node", "engine.precision"),),
     "planning_frame": (("grasp_planner_node", "planning_frame"),),
     "grasp_mode": (("grasp_planner_node", "mode"),),
     "reliable_qos": (
