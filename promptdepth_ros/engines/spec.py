@@ -46,7 +46,10 @@ class EngineSpec:
         read_only=True,
     )
     onnx_path: Path | None = setting(
-        None, "ONNX model for the onnxruntime backend", read_only=True
+        None,
+        "ONNX model for the onnxruntime backend, and the one the tensorrt backend's plan was "
+        "built from (its cache key is checked)",
+        read_only=True,
     )
     engine_path: Path | None = setting(
         None,
@@ -57,7 +60,7 @@ class EngineSpec:
     validate_on_load: bool = setting(
         False,
         "tensorrt backend: compare the plan with ONNX Runtime on CPU when loading (one "
-        "full-size CPU inference, logged with its duration); the build tool always does",
+        "full-size CPU inference, logged with its duration); the build tool does it by default",
         read_only=True,
     )
     input_long_side: int = setting(
