@@ -40,14 +40,24 @@ def _prompt(depth: np.ndarray, measured: np.ndarray) -> ConditionedPrompt:
     )
 
 
-def test_prompt_grid_pools_a_sparse_prompt_preferring_measured_returns():
+def test_prompt_grid_keeps_a_prompt_at_its_own_resolution_and_values():
+    depth = np.full((12, 12), 3.0, np.float32)
+    depth[::4], depth[10:, 6:] = 2.0, np.nan
+    prompt = _prompt(depth, depth == 2.0)
+    grid = prompt_grid(prompt, (48, 48))
+    np.testing.assert_array_equal(grid.depth_m[np.isfinite(depth)], depth[np.isfinite(depth)])
+    np.testing.assert_array_equal(grid.measured, prompt.valid_mask)
+    np.testing.assert_array_equal(grid.has_depth, prompt.depth_mask)
+
+
+def test_prompt_grid_pools_a_prompt_larger_than_the_image_preferring_measured_returns():
     depth = np.full((12, 12), 3.0, np.float32)  # filled by conditioning
     measured = np.zeros((12, 12), bool)
-    measured[::4] = True  # rows 0, 4, 8: a quarter measured, below the 0.3 the grid needs
+    measured[::4] = True  # rows 0, 4, 8
     depth[measured] = 2.0
     depth[10:, 6:] = np.nan  # conditioning left these without depth
-    grid = prompt_grid(_prompt(depth, measured), (48, 48))
-    # factor ceil(sqrt(0.3 / 0.25)) = 2: cell rows 0, 2, 4 hold measured rows, 1, 3, 5 do not
+    grid = prompt_grid(_prompt(depth, measured), (6, 6))
+    # 2x2 cells: cell rows 0, 2, 4 hold measured rows, 1, 3, 5 do not
     assert grid.depth_m.shape == (6, 6) and np.isfinite(grid.depth_m).all()
     np.testing.assert_array_equal(grid.measured[:, 0], [1, 0, 1, 0, 1, 0])
     np.testing.assert_array_equal(grid.depth_m[:5, 0], [2.0, 3.0, 2.0, 3.0, 2.0])
