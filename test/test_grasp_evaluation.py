@@ -16,8 +16,9 @@ from promptdepth_ros.eval.grasp_check import (
     check_grasp,
 )
 from promptdepth_ros.eval.grasp_eval import ObjectOutcome, evaluate_grasps, summarize
+from promptdepth_ros.eval.grasp_oracle import find_valid_grasp
 from promptdepth_ros.grasp.types import Grasp, GripperModel, ScoreTerms
-from promptdepth_ros.sim.grasp_scenes import Situation
+from promptdepth_ros.sim.grasp_scenes import Situation, generate_grasp_scene
 from promptdepth_ros.sim.scene import Primitive, PrimitiveKind, TabletopScene, default_camera
 from promptdepth_ros.tools import grasp_eval
 
@@ -181,3 +182,12 @@ def test_cli_rejects_an_empty_scene_range() -> None:
     with pytest.raises(SystemExit) as exit_info:
         grasp_eval.main(["--scenes", "0"])
     assert exit_info.value.code == 2
+
+
+def test_every_object_of_a_generated_scene_has_a_grasp_the_check_accepts() -> None:
+    scene = generate_grasp_scene(grasp_eval.scene_rng("tune", 3), default_camera(64, 48))
+    solids = (scene.scene.table, *scene.scene.objects)
+    for target in scene.targets:
+        grasp = find_valid_grasp(target, solids, GRIPPER)
+        assert grasp is not None, scene.situations[target.object_id]
+        assert check_grasp(grasp, target, solids, GRIPPER).success

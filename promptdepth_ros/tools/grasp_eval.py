@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,8 @@ from promptdepth_ros.eval.grasp_depth import (
     depth_source,
 )
 from promptdepth_ros.eval.grasp_eval import ObjectOutcome, evaluate_scene, summarize
-from promptdepth_ros.grasp.types import GraspPlannerConfig
+from promptdepth_ros.eval.grasp_oracle import find_valid_grasp
+from promptdepth_ros.grasp.types import GraspPlannerConfig, GripperModel
 from promptdepth_ros.sim.grasp_scenes import (
     OBJECTS_PER_SCENE,
     WORKSPACE_HALF_M,
@@ -80,6 +82,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=SOURCE_NAMES,
         help=f"depth source (repeatable; default: {' and '.join(DEFAULT_SOURCES)})",
     )
+    parser.add_argument(
+        "--oracle",
+        action="store_true",
+        help="also search each object for any grasp the check accepts (the ceiling; slow)",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON summary line last")
     args = parser.parse_args(argv)
     if args.scenes < 1 or args.first < 0:
@@ -92,17 +99,18 @@ def scene_rng(seed_set: str, index: int, stream: int = 0) -> np.random.Generator
     return np.random.default_rng([SEED_SETS[seed_set], index, stream])
 
 
+def scenes(args: argparse.Namespace, gripper: GripperModel) -> Iterator[GraspScene]:
+    """The scenes the options select."""
+    for index in range(args.first, args.first + args.scenes):
+        rng = scene_rng(args.seeds, index)
+        yield generate_grasp_scene(rng, default_camera(*args.size), gripper.max_opening_m)
+
+
 def evaluate_source(source: DepthSource, args: argparse.Namespace) -> dict[str, Any]:
     """Run every scene through ``source``, plan, check, and summarise."""
     outcomes: list[ObjectOutcome] = []
     plan_ms, depth_ms, spurious = [], [], 0
-    for index in range(args.first, args.first + args.scenes):
-        gripper_config = GraspPlannerConfig()
-        grasp_scene: GraspScene = generate_grasp_scene(
-            scene_rng(args.seeds, index),
-            default_camera(*args.size),
-            gripper_config.gripper.max_opening_m,
-        )
+    for index, grasp_scene in enumerate(scenes(args, GripperModel()), start=args.first):
         low, high = planner_workspace(grasp_scene.workspace_half_m)
         config = GraspPlannerConfig(workspace_min_m=low, workspace_max_m=high)
         scene = grasp_scene.scene
@@ -119,6 +127,24 @@ def evaluate_source(source: DepthSource, args: argparse.Namespace) -> dict[str, 
     summary["depth_ms_per_scene"] = float(np.mean(depth_ms))
     summary["spurious_grasps_per_scene"] = spurious / args.scenes
     return summary
+
+
+def oracle_summary(args: argparse.Namespace) -> dict[str, Any]:
+    """Share of objects (overall, per situation) for which some grasp passes the check."""
+    gripper = GripperModel()
+    found: dict[str, list[bool]] = {}
+    for grasp_scene in scenes(args, gripper):
+        solids = (grasp_scene.scene.table, *grasp_scene.scene.objects)
+        for target in grasp_scene.targets:
+            situation = grasp_scene.situations[target.object_id].value
+            grasp = find_valid_grasp(target, solids, gripper)
+            found.setdefault(situation, []).append(grasp is not None)
+    every = [f for values in found.values() for f in values]
+    return {
+        "graspable": sum(every) / len(every),
+        "objects": len(every),
+        "situations": {s: sum(v) / len(v) for s, v in found.items()},
+    }
 
 
 def format_rows(name: str, summary: dict[str, Any]) -> list[str]:
@@ -145,10 +171,15 @@ def main(argv: list[str] | None = None) -> int:
         for name in dict.fromkeys(args.source or DEFAULT_SOURCES):
             results[name] = evaluate_source(depth_source(name), args)
             print("\n".join(format_rows(name, results[name])), flush=True)
+        oracle = oracle_summary(args) if args.oracle else None
     except PromptDepthError as error:
         raise SystemExit(f"promptdepth-grasp-eval: error: {error}") from error
+    if oracle is not None:
+        print(f"graspable by brute force: {oracle['graspable']:.3f} of {oracle['objects']}")
+        print(f"  per situation: {oracle['situations']}")
     if args.json:
-        print(json.dumps({"depth_sources": results}))
+        extra = {} if oracle is None else {"oracle": oracle}
+        print(json.dumps({"depth_sources": results, **extra}))
     return 0
 
 
