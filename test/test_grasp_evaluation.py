@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -165,9 +166,14 @@ def test_summary_of_no_objects_is_zero() -> None:
     assert summarize(empty)["top1"] == 0.0
 
 
-def test_cli_json_on_one_small_scene(capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_json_on_one_small_scene_with_the_users_gripper(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    params = tmp_path / "grasp.yaml"
+    params.write_text("grasp_planner_node:\n  ros__parameters:\n    grasp.max_opening_m: 0.12\n")
     argv = ["--scenes", "1", "--seeds", "tune", "--size", "320x240", "--json"]
-    assert grasp_eval.main([*argv, "--source", "ground_truth", "--source", "guided"]) == 0
+    argv += ["--grasp-params", str(params), "--source", "ground_truth", "--source", "guided"]
+    assert grasp_eval.main(argv) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     for name in ("ground_truth", "guided"):
         summary = result["depth_sources"][name]
@@ -176,6 +182,14 @@ def test_cli_json_on_one_small_scene(capsys: pytest.CaptureFixture[str]) -> None
         assert 0.0 <= summary["top1"] <= summary["top5"] <= 1.0
         assert summary["ms_per_scene"] > 0.0
     assert result["depth_sources"]["guided"]["depth_ms_per_scene"] > 0.0
+
+
+def test_cli_names_a_misspelt_planner_parameter(tmp_path: Path) -> None:
+    params = tmp_path / "grasp.yaml"
+    params.write_text("grasp_planner_node:\n  ros__parameters:\n    grasp.max_opening: 0.12\n")
+    with pytest.raises(SystemExit) as exit_info:
+        grasp_eval.main(["--grasp-params", str(params)])
+    assert "did you mean 'grasp.max_opening_m'" in str(exit_info.value.code)
 
 
 def test_cli_rejects_an_empty_scene_range() -> None:

@@ -14,9 +14,12 @@ import argparse
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.eval.grasp_depth import (
@@ -28,6 +31,7 @@ from promptdepth_ros.eval.grasp_depth import (
 from promptdepth_ros.eval.grasp_eval import ObjectOutcome, evaluate_scene, summarize
 from promptdepth_ros.eval.grasp_oracle import find_valid_grasp
 from promptdepth_ros.grasp.types import GraspPlannerConfig, GripperModel
+from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
 from promptdepth_ros.sim.grasp_scenes import (
     OBJECTS_PER_SCENE,
     WORKSPACE_HALF_M,
@@ -36,8 +40,9 @@ from promptdepth_ros.sim.grasp_scenes import (
 )
 from promptdepth_ros.sim.render import render
 from promptdepth_ros.sim.scene import default_camera
+from promptdepth_ros.tools.cli import node_parameters
 
-# scene i of a set is drawn from np.random.default_rng([SEED_SETS[set], i]): disjoint streams
+# scene i of a set: np.random.default_rng([SEED_SETS[set], i, stream]), disjoint streams
 SEED_SETS = {"tune": 1, "heldout": 2}
 DEFAULT_SCENES = 20
 _WORKSPACE_MARGIN_M = (0.1, 0.13)
@@ -83,6 +88,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"depth source (repeatable; default: {' and '.join(DEFAULT_SOURCES)})",
     )
     parser.add_argument(
+        "--grasp-params",
+        type=Path,
+        help="grasp_planner_node parameter YAML (gripper, planner); the workspace is the scene's",
+    )
+    parser.add_argument(
         "--oracle",
         action="store_true",
         help="also search each object for any grasp the check accepts (the ceiling; slow)",
@@ -99,6 +109,15 @@ def scene_rng(seed_set: str, index: int, stream: int = 0) -> np.random.Generator
     return np.random.default_rng([SEED_SETS[seed_set], index, stream])
 
 
+def planner_config(args: argparse.Namespace) -> GraspPlannerConfig:
+    """The planner configuration: defaults, or the ``--grasp-params`` file's.
+
+    Raises ConfigError for a bad file, OSError/yaml.YAMLError for an unreadable one.
+    """
+    params = node_parameters(args.grasp_params, "grasp_planner_node", GRASP_PLANNER_PARAMS, {})
+    return grasp_config_from_params(params)
+
+
 def scenes(args: argparse.Namespace, gripper: GripperModel) -> Iterator[GraspScene]:
     """The scenes the options select."""
     for index in range(args.first, args.first + args.scenes):
@@ -106,13 +125,16 @@ def scenes(args: argparse.Namespace, gripper: GripperModel) -> Iterator[GraspSce
         yield generate_grasp_scene(rng, default_camera(*args.size), gripper.max_opening_m)
 
 
-def evaluate_source(source: DepthSource, args: argparse.Namespace) -> dict[str, Any]:
-    """Run every scene through ``source``, plan, check, and summarise."""
+def evaluate_source(
+    source: DepthSource, args: argparse.Namespace, base: GraspPlannerConfig
+) -> dict[str, Any]:
+    """Run every scene through ``source``, plan with ``base`` (in the scene's workspace),
+    check, and summarise."""
     outcomes: list[ObjectOutcome] = []
     plan_ms, depth_ms, spurious = [], [], 0
-    for index, grasp_scene in enumerate(scenes(args, GripperModel()), start=args.first):
+    for index, grasp_scene in enumerate(scenes(args, base.gripper), start=args.first):
         low, high = planner_workspace(grasp_scene.workspace_half_m)
-        config = GraspPlannerConfig(workspace_min_m=low, workspace_max_m=high)
+        config = replace(base, workspace_min_m=low, workspace_max_m=high)
         scene = grasp_scene.scene
         frame = render(scene)
         tic = time.perf_counter()
@@ -129,9 +151,8 @@ def evaluate_source(source: DepthSource, args: argparse.Namespace) -> dict[str, 
     return summary
 
 
-def oracle_summary(args: argparse.Namespace) -> dict[str, Any]:
+def oracle_summary(args: argparse.Namespace, gripper: GripperModel) -> dict[str, Any]:
     """Share of objects (overall, per situation) for which some grasp passes the check."""
-    gripper = GripperModel()
     found: dict[str, list[bool]] = {}
     for grasp_scene in scenes(args, gripper):
         solids = (grasp_scene.scene.table, *grasp_scene.scene.objects)
@@ -168,11 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"scene set '{args.seeds}', scenes {args.first}..{args.first + args.scenes - 1}")
     print(f"{'source':<22}{'objects':>8}{'top1':>8}{'top5':>8}{'coverage':>10}{'ms/scene':>10}")
     try:
+        config = planner_config(args)
         for name in dict.fromkeys(args.source or DEFAULT_SOURCES):
-            results[name] = evaluate_source(depth_source(name), args)
+            results[name] = evaluate_source(depth_source(name), args, config)
             print("\n".join(format_rows(name, results[name])), flush=True)
-        oracle = oracle_summary(args) if args.oracle else None
-    except PromptDepthError as error:
+        oracle = oracle_summary(args, config.gripper) if args.oracle else None
+    except (PromptDepthError, OSError, yaml.YAMLError) as error:
         raise SystemExit(f"promptdepth-grasp-eval: error: {error}") from error
     if oracle is not None:
         print(f"graspable by brute force: {oracle['graspable']:.3f} of {oracle['objects']}")
