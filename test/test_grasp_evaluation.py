@@ -16,10 +16,12 @@ from promptdepth_ros.eval.grasp_check import (
     box_penetrates,
     check_grasp,
 )
+from promptdepth_ros.eval.grasp_depth import SourceName, depth_source
 from promptdepth_ros.eval.grasp_eval import ObjectOutcome, evaluate_grasps, summarize
 from promptdepth_ros.eval.grasp_oracle import find_valid_grasp
 from promptdepth_ros.grasp.types import Grasp, GripperModel, ScoreTerms
 from promptdepth_ros.sim.grasp_scenes import Situation, generate_grasp_scene
+from promptdepth_ros.sim.render import render
 from promptdepth_ros.sim.scene import Primitive, PrimitiveKind, TabletopScene, default_camera
 from promptdepth_ros.tools import grasp_eval
 
@@ -205,3 +207,16 @@ def test_every_object_of_a_generated_scene_has_a_grasp_the_check_accepts() -> No
         grasp = find_valid_grasp(target, solids, GRIPPER)
         assert grasp is not None, scene.situations[target.object_id]
         assert check_grasp(grasp, target, solids, GRIPPER).success
+
+
+@pytest.mark.parametrize("name", ["guided", "guided_lidar"])
+def test_sensor_sources_give_pipeline_depth_near_the_truth(name: SourceName) -> None:
+    scene = generate_grasp_scene(grasp_eval.scene_rng("tune", 0), default_camera(160, 120))
+    frame = render(scene.scene)
+    depth = depth_source(name)(frame, scene.scene, np.random.default_rng(0))
+    assert depth is not None and depth.shape == frame.depth_m.shape
+    both = np.isfinite(depth) & np.isfinite(frame.depth_m)
+    assert both.mean() > 0.5
+    error = np.abs(depth[both] - frame.depth_m[both])
+    # not the truth itself, but the same scene: within twice the sensors' 1 cm noise
+    assert 0.0 < np.median(error) < 0.02
