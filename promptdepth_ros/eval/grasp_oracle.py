@@ -3,7 +3,7 @@ on the true shapes: the ceiling the evaluation's scenes allow, and a test that t
 
 Candidates: approaches straight down, tilted 45 degrees and horizontal (8 azimuths each),
 closing lines every 15 degrees about the approach through the object's vertical centre line at
-7 heights, contact depths from 1 mm to the finger depth (mid-pad first), openings from the
+15 heights, contact depths from 1 mm to the finger depth (mid-pad first), openings from the
 largest down.
 """
 
@@ -20,7 +20,7 @@ from promptdepth_ros.sim.scene import Primitive
 
 _AZIMUTHS = np.deg2rad(np.arange(0.0, 360.0, 45.0))
 _CLOSING_ANGLES = np.deg2rad(np.arange(0.0, 180.0, 15.0))
-_HEIGHTS = 7
+_HEIGHTS = 15
 _DEPTH_FRACTIONS = (0.5, 0.25, 0.75, 0.1, 1.0, 0.025)  # mid-pad contacts first
 _WIDTH_FRACTIONS = (1.0, 0.8, 0.6, 0.45, 0.3, 0.2, 0.12)
 # verdicts that no contact depth or smaller opening can turn into a success

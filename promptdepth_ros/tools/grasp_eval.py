@@ -131,7 +131,9 @@ def evaluate_source(
     """Run every scene through ``source``, plan with ``base`` (in the scene's workspace),
     check, and summarise."""
     outcomes: list[ObjectOutcome] = []
-    plan_ms, depth_ms, spurious = [], [], 0
+    plan_ms: list[float] = []
+    depth_ms: list[float] = []
+    spurious = 0
     for index, grasp_scene in enumerate(scenes(args, base.gripper), start=args.first):
         low, high = planner_workspace(grasp_scene.workspace_half_m)
         config = replace(base, workspace_min_m=low, workspace_max_m=high)
@@ -141,11 +143,12 @@ def evaluate_source(
         depth = source(frame, scene, scene_rng(args.seeds, index, 1))
         depth_ms.append(1e3 * (time.perf_counter() - tic))
         result, plan = evaluate_scene(scene, depth, config, grasp_scene.situations)
-        plan_ms.append(sum(plan.timings_ms.values()) if plan is not None else 0.0)
+        if plan is not None:  # a skipped frame has nothing to plan on
+            plan_ms.append(sum(plan.timings_ms.values()))
         outcomes += result.objects
         spurious += result.spurious_grasps
     summary = summarize(outcomes)
-    summary["ms_per_scene"] = float(np.mean(plan_ms))
+    summary["ms_per_scene"] = float(np.mean(plan_ms)) if plan_ms else 0.0
     summary["depth_ms_per_scene"] = float(np.mean(depth_ms))
     summary["spurious_grasps_per_scene"] = spurious / args.scenes
     return summary
