@@ -177,6 +177,7 @@ def test_cli_json_on_one_small_scene_with_the_users_gripper(
     argv += ["--grasp-params", str(params), "--source", "ground_truth", "--source", "guided"]
     assert grasp_eval.main(argv) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["scene_set"] == {"seeds": "tune", "first": 0, "scenes": 1}
     for name in ("ground_truth", "guided"):
         summary = result["depth_sources"][name]
         assert summary["objects"] == 8

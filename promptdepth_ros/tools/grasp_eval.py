@@ -203,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"graspable by brute force: {oracle['graspable']:.3f} of {oracle['objects']}")
         print(f"  per situation: {oracle['situations']}")
     if args.json:
+        scene_set = {"seeds": args.seeds, "first": args.first, "scenes": args.scenes}
         extra = {} if oracle is None else {"oracle": oracle}
-        print(json.dumps({"depth_sources": results, **extra}))
+        print(json.dumps({"depth_sources": results, "scene_set": scene_set, **extra}))
     return 0
 
 
