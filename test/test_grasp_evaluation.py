@@ -175,8 +175,11 @@ def test_cli_json_on_one_small_scene_with_the_users_gripper(
     params.write_text("grasp_planner_node:\n  ros__parameters:\n    grasp.max_opening_m: 0.12\n")
     argv = ["--scenes", "1", "--seeds", "tune", "--size", "320x240", "--json"]
     argv += ["--grasp-params", str(params), "--source", "ground_truth", "--source", "guided"]
-    assert grasp_eval.main(argv) == 0
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert grasp_eval.main([*argv, "--failures"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    result = json.loads(lines[-1])
+    failed = sum(round(8 * (1.0 - s["top1"])) for s in result["depth_sources"].values())
+    assert sum(line.startswith("  scene 0 object ") for line in lines) == failed
     assert result["scene_set"] == {"seeds": "tune", "first": 0, "scenes": 1}
     for name in ("ground_truth", "guided"):
         summary = result["depth_sources"][name]

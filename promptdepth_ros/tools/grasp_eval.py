@@ -28,7 +28,7 @@ from promptdepth_ros.eval.grasp_depth import (
     DepthSource,
     depth_source,
 )
-from promptdepth_ros.eval.grasp_eval import ObjectOutcome, evaluate_scene, summarize
+from promptdepth_ros.eval.grasp_eval import NO_GRASP, ObjectOutcome, evaluate_scene, summarize
 from promptdepth_ros.eval.grasp_oracle import find_valid_grasp
 from promptdepth_ros.grasp.types import GraspPlannerConfig, GripperModel
 from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
@@ -97,6 +97,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also search each object for any grasp the check accepts (the ceiling; slow)",
     )
+    parser.add_argument(
+        "--failures",
+        action="store_true",
+        help="print each object whose best grasp fails: scene, object, situation, shape, verdict",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON summary line last")
     args = parser.parse_args(argv)
     if args.scenes < 1 or args.first < 0:
@@ -147,11 +152,29 @@ def evaluate_source(
             plan_ms.append(sum(plan.timings_ms.values()))
         outcomes += result.objects
         spurious += result.spurious_grasps
+        if args.failures:
+            print_failures(index, grasp_scene, result.objects)
     summary = summarize(outcomes)
     summary["ms_per_scene"] = float(np.mean(plan_ms)) if plan_ms else 0.0
     summary["depth_ms_per_scene"] = float(np.mean(depth_ms))
     summary["spurious_grasps_per_scene"] = spurious / args.scenes
     return summary
+
+
+def print_failures(
+    index: int, grasp_scene: GraspScene, outcomes: tuple[ObjectOutcome, ...]
+) -> None:
+    """One line per object of scene ``index`` whose best grasp fails (or that has none)."""
+    for outcome in outcomes:
+        if not outcome.top1:
+            shape = grasp_scene.scene.objects[outcome.object_id]
+            verdict = outcome.checks[0].verdict.value if outcome.checks else NO_GRASP
+            situation = outcome.situation.value if outcome.situation else "-"
+            dims = "x".join(f"{100 * d:.1f}" for d in shape.dims_m)
+            print(
+                f"  scene {index} object {outcome.object_id}: {situation}, {shape.kind.value} "
+                f"{dims} cm, {verdict}"
+            )
 
 
 def oracle_summary(args: argparse.Namespace, gripper: GripperModel) -> dict[str, Any]:
