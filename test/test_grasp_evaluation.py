@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from promptdepth_ros.eval import grasp_check, grasp_oracle
 from promptdepth_ros.eval.grasp_check import (
     PENETRATION_TOLERANCE_M,
     Verdict,
@@ -224,3 +226,11 @@ def test_sensor_sources_give_pipeline_depth_near_the_truth(name: SourceName) -> 
     error = np.abs(depth[both] - frame.depth_m[both])
     # not the truth itself, but the same scene: within twice the sensors' 1 cm noise
     assert 0.0 < np.median(error) < 0.02
+
+
+def test_the_check_shares_no_code_with_the_planner() -> None:
+    for module in (grasp_check, grasp_oracle):
+        tree = ast.parse(Path(module.__file__ or "").read_text())
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        planner_modules = {m for m in imported if m and m.startswith("promptdepth_ros.grasp")}
+        assert planner_modules == {"promptdepth_ros.grasp.types"}, module.__name__
