@@ -58,7 +58,7 @@ def _header(stamp_ns: int, frame_id: str) -> Header:
     return Header(stamp=time_msg(stamp_ns), frame_id=frame_id)
 
 
-def _stamps(
+def free_running_stamps(
     rate_hz: float,
     duration_s: float,
     jitter_s: float,
@@ -107,8 +107,8 @@ def write_scene_bag(
     rng = np.random.default_rng(seed)
     truth = render(scene)
     camera = scene.camera
-    image_stamps = _stamps(camera_hz, duration_s, 0.0, rng, drop_rate=drop_rate)
-    prompt_stamps = _stamps(
+    image_stamps = free_running_stamps(camera_hz, duration_s, 0.0, rng, drop_rate=drop_rate)
+    prompt_stamps = free_running_stamps(
         lidar_hz, duration_s, jitter_s, rng, lidar_offset_s, lidar_drift_ppm, drop_rate
     )
     T_lidar_camera = invert_transform(T_CAMERA_LIDAR)
