@@ -8,6 +8,7 @@ from numpy.typing import NDArray
 from promptdepth_ros.camera.distortion import distort_normalized, in_calibrated_field
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.errors import InputError
+from promptdepth_ros.geometry.transforms import transform_points
 
 
 def project_points_to_depth(
@@ -33,18 +34,61 @@ def project_points_to_depth(
     x, y, z = pts[:, 0], pts[:, 1], pts[:, 2]
     # Every point is projected and the invalid ones are masked afterwards: cheaper than
     # compacting the strided coordinate columns first. NaN fails every comparison below.
+    # The float64 temporaries are reused in place: each new one costs its page faults.
     with np.errstate(all="ignore"):
         z64 = z.astype(np.float64)
-        xn, yn = x / z64, y / z64
-        xd, yd = distort_normalized(xn, yn, cam)
+        xn, yn = np.divide(x, z64), np.divide(y, z64)
+        inside = z > min_depth_m
+        inside &= z < np.inf
+        if cam.is_distorted:
+            inside &= in_calibrated_field(xn, yn, cam)
+        col, row = distort_normalized(xn, yn, cam)  # the same arrays when undistorted
         # Shift by half a pixel so that truncation picks the pixel whose centre is nearest.
-        col = cam.fx * xd + (cam.cx + 0.5)
-        row = cam.fy * yd + (cam.cy + 0.5)
-        inside = (z > min_depth_m) & (z < np.inf) & (col >= 0) & (col < width)
-        inside &= in_calibrated_field(xn, yn, cam)
-        inside &= (row >= 0) & (row < height)
-    flat = row[inside].astype(np.intp) * width + col[inside].astype(np.intp)
+        col *= cam.fx
+        col += cam.cx + 0.5
+        row *= cam.fy
+        row += cam.cy + 0.5
+        inside &= col >= 0
+        inside &= col < width
+        inside &= row >= 0
+        inside &= row < height
+    kept = np.flatnonzero(inside)
+    flat = row[kept].astype(np.intp)
+    flat *= width
+    flat += col[kept].astype(np.intp)
     depth = np.full(height * width, np.inf, dtype=np.float32)
-    np.minimum.at(depth, flat, z[inside].astype(np.float32, copy=False))
+    np.minimum.at(depth, flat, z[kept].astype(np.float32, copy=False))
     depth[np.isinf(depth)] = np.nan
     return depth.reshape(height, width)
+
+
+def project_cloud_to_depth(
+    points: NDArray[np.floating],
+    T_camera_points: NDArray[np.floating],
+    camera: CameraModel,
+    out_hw: tuple[int, int],
+    min_depth_m: float = 1e-3,
+) -> NDArray[np.float32]:
+    """Z-buffer (N, 3) points (any frame; a strided view and NaN points are fine) moved into
+    the camera by ``T_camera_points`` (4, 4) into an (h, w) float32 depth image.
+
+    The same image as ``project_points_to_depth(transform_points(T, points), ...)``, but only
+    the points in front of the camera (most of a 360-degree scan is not) are transformed and
+    projected. Raises InputError on a bad shape.
+    """
+    pts = np.asarray(points)
+    if pts.ndim != 2 or pts.shape[1] != 3:
+        raise InputError(f"points must be (N, 3), got shape {pts.shape}")
+    pts = pts.astype(np.float32, copy=False)
+    row = np.asarray(T_camera_points, dtype=np.float64)[2]
+    # z in the camera, with transform_points' float32 arithmetic, so the culled set is exact.
+    z = np.multiply(pts[:, 0], np.float32(row[0]))
+    scratch = np.multiply(pts[:, 1], np.float32(row[1]))
+    z += scratch
+    np.multiply(pts[:, 2], np.float32(row[2]), out=scratch)
+    z += scratch
+    z += np.float32(row[3])
+    with np.errstate(invalid="ignore"):
+        ahead = np.flatnonzero(z > min_depth_m)
+    points_cam = transform_points(T_camera_points, pts[ahead])
+    return project_points_to_depth(points_cam, camera, out_hw, min_depth_m)

@@ -18,6 +18,7 @@ from promptdepth_ros.ros.convert.image import message_bytes, message_data, new_m
 _FLOAT_TYPES = {PointField.FLOAT32: "f4", PointField.FLOAT64: "f8"}
 _XYZ = ("x", "y", "z")
 _MAX_POINT_STEP = 2**31  # numpy records must be smaller
+_BAND_ROWS = 64  # rows of an XYZRGB cloud written at once (2 MB at 1920 columns)
 
 
 def xyz_dtype(msg: Any) -> np.dtype[np.void]:
@@ -125,6 +126,32 @@ def read_xyz(msg: Any) -> NDArray[np.float32]:
     return xyz
 
 
+def xyz_points(msg: Any) -> NDArray[np.floating]:
+    """x, y, z of every point as (N, 3) floats in the cloud's frame (metres), NaN points kept.
+
+    For the usual layout (x, y, z adjacent float32, no row padding) a strided view of
+    ``msg.data`` without a copy, for consumers that drop non-finite points themselves
+    (:func:`promptdepth_ros.prompt.projection.project_cloud_to_depth`); otherwise
+    :func:`read_xyz`. Raises like :func:`check_cloud`.
+    """
+    dtype = check_cloud(msg)
+    height, width, point_step = int(msg.height), int(msg.width), int(msg.point_step)
+    first = _adjacent_float32_offset(dtype)
+    if (
+        first is None
+        or height * width == 0
+        or (height > 1 and int(msg.row_step) != width * point_step)
+    ):
+        return read_xyz(msg)
+    return np.ndarray(
+        shape=(height * width, 3),
+        dtype=dtype["x"],
+        buffer=message_bytes(msg.data),
+        offset=first,
+        strides=(point_step, dtype["x"].itemsize),
+    )
+
+
 def _float32_fields(names: tuple[str, ...]) -> list[PointField]:
     """Consecutive scalar FLOAT32 PointFields ``names`` at offsets 0, 4, 8, ..."""
     return [
@@ -214,9 +241,13 @@ def depth_to_xyzrgb_cloud(
     depth = np.asarray(depth_m)
     rgb = np.asarray(rgb)
     _check_rgb(depth.shape, rgb)
-    msg, points = _new_cloud(depth.shape[0], depth.shape[1])
-    depth_to_points(depth, camera, out=points[..., :3])
-    _pack_rgb(points, rgb)
+    height = depth.shape[0]
+    msg, points = _new_cloud(height, depth.shape[1])
+    # Band by band, so that the band's 16-byte points stay in cache for the four writes.
+    for start in range(0, height, _BAND_ROWS):
+        band = slice(start, min(height, start + _BAND_ROWS))
+        depth_to_points(depth[band], camera, out=points[band, :, :3], first_row=start)
+        _pack_rgb(points[band], rgb[band])
     msg.header = header
     return msg
 
