@@ -198,3 +198,27 @@ def test_fused_depth_cloud_equals_backproject_then_create():
     separate = create_xyzrgb_cloud(Header(), depth_to_points(depth, camera), rgb)
     assert bytes(fused.data) == bytes(separate.data)
     assert (fused.height, fused.width, fused.row_step) == (150, 6, 96)
+
+
+def test_a_held_cloud_is_never_overwritten_and_a_dropped_ones_buffer_is_reused():
+    camera = CameraModel(7, 5, 5.0, 5.0, 3.0, 2.0)
+    rng = np.random.default_rng(8)
+
+    def inputs():
+        depth = rng.uniform(0.5, 2.0, (5, 7)).astype(np.float32)
+        depth[rng.random((5, 7)) < 0.2] = np.nan
+        return depth, rng.integers(0, 256, (5, 7, 3), dtype=np.uint8)
+
+    depth, rgb = inputs()
+    first = depth_to_xyzrgb_cloud(Header(), depth, camera, rgb)
+    kept = bytes(first.data)
+    second_inputs = inputs()
+    second = depth_to_xyzrgb_cloud(Header(), second_inputs[0], camera, second_inputs[1])
+    assert bytes(first.data) == kept
+    buffer_id = id(second.data)
+    del second
+    depth, rgb = inputs()
+    third = depth_to_xyzrgb_cloud(Header(), depth, camera, rgb)
+    assert id(third.data) == buffer_id  # the dropped cloud's buffer, written over
+    expected = create_xyzrgb_cloud(Header(), depth_to_points(depth, camera), rgb)
+    assert bytes(third.data) == bytes(expected.data)
