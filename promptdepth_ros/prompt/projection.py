@@ -62,6 +62,20 @@ def project_points_to_depth(
     return depth.reshape(height, width)
 
 
+def _camera_axis(
+    pts: NDArray[np.float32], row: NDArray[np.float64], scratch: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """One camera coordinate of every point: ``row`` (4,) of T, in transform_points' float32
+    arithmetic (the same value to the bit, so a cull on it never disagrees with the exact test)."""
+    axis = np.multiply(pts[:, 0], np.float32(row[0]))
+    np.multiply(pts[:, 1], np.float32(row[1]), out=scratch)
+    axis += scratch
+    np.multiply(pts[:, 2], np.float32(row[2]), out=scratch)
+    axis += scratch
+    axis += np.float32(row[3])
+    return axis
+
+
 def project_cloud_to_depth(
     points: NDArray[np.floating],
     T_camera_points: NDArray[np.floating],
@@ -73,22 +87,16 @@ def project_cloud_to_depth(
     the camera by ``T_camera_points`` (4, 4) into an (h, w) float32 depth image.
 
     The same image as ``project_points_to_depth(transform_points(T, points), ...)``, but only
-    the points in front of the camera (most of a 360-degree scan is not) are transformed and
-    projected. Raises InputError on a bad shape.
+    the points in front of the camera (half of a 360-degree scan) are transformed and
+    projected. (Culling to the horizontal field of view as well costs more passes over the
+    whole scan than it saves.) Raises InputError on a bad shape.
     """
     pts = np.asarray(points)
     if pts.ndim != 2 or pts.shape[1] != 3:
         raise InputError(f"points must be (N, 3), got shape {pts.shape}")
     pts = pts.astype(np.float32, copy=False)
-    row = np.asarray(T_camera_points, dtype=np.float64)[2]
-    # z in the camera, with transform_points' float32 arithmetic, so the culled set is exact.
-    z = np.multiply(pts[:, 0], np.float32(row[0]))
-    scratch = np.multiply(pts[:, 1], np.float32(row[1]))
-    z += scratch
-    np.multiply(pts[:, 2], np.float32(row[2]), out=scratch)
-    z += scratch
-    z += np.float32(row[3])
+    T = np.asarray(T_camera_points, dtype=np.float64)
+    z = _camera_axis(pts, T[2], np.empty(len(pts), np.float32))
     with np.errstate(invalid="ignore"):
         ahead = np.flatnonzero(z > min_depth_m)
-    points_cam = transform_points(T_camera_points, pts[ahead])
-    return project_points_to_depth(points_cam, camera, out_hw, min_depth_m)
+    return project_points_to_depth(transform_points(T, pts[ahead]), camera, out_hw, min_depth_m)
