@@ -78,3 +78,11 @@ def test_ply_is_readable_by_open3d(tmp_path):
     cloud = o3d.io.read_point_cloud(str(path))
     np.testing.assert_allclose(np.asarray(cloud.points), xyz, rtol=1e-6)
     np.testing.assert_allclose(np.asarray(cloud.colors) * 255, rgb, atol=1e-3)
+
+
+def test_undistorted_points_are_the_cached_pixel_rays_times_depth():
+    depth = np.random.default_rng(3).uniform(0.5, 3.0, (CAMERA.height, CAMERA.width))
+    points = depth_to_points(depth.astype(np.float32), CAMERA)
+    rays = pixel_rays(CAMERA)
+    np.testing.assert_array_equal(points[..., 0], rays[0] * depth.astype(np.float32))
+    np.testing.assert_array_equal(points[..., 1], rays[1] * depth.astype(np.float32))

@@ -26,6 +26,15 @@ def pixel_rays(camera: CameraModel) -> NDArray[np.float32]:
     return rays
 
 
+@lru_cache(maxsize=8)
+def _pinhole_rays(camera: CameraModel) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """x/z (1, W) and y/z (H, 1) float32 of an undistorted camera: :func:`pixel_rays` without
+    repeating them over every row and column (the same values)."""
+    cols = (np.arange(camera.width, dtype=np.float64) - camera.cx) / camera.fx
+    rows = (np.arange(camera.height, dtype=np.float64) - camera.cy) / camera.fy
+    return cols.astype(np.float32)[None, :], rows.astype(np.float32)[:, None]
+
+
 def depth_to_points(
     depth_m: NDArray[np.floating],
     camera: CameraModel,
@@ -52,8 +61,12 @@ def depth_to_points(
         out = np.empty((*depth.shape, 3), dtype=np.float32)
     elif out.shape != (*depth.shape, 3) or out.dtype != np.float32:
         raise InputError(f"out must be {(*depth.shape, 3)} float32, got {out.shape} {out.dtype}")
-    rays = pixel_rays(camera)[:, start : start + height]
-    np.multiply(rays[0], depth, out=out[..., 0], casting="same_kind")
-    np.multiply(rays[1], depth, out=out[..., 1], casting="same_kind")
+    if camera.is_distorted:
+        ray_x, ray_y = pixel_rays(camera)[:, start : start + height]
+    else:  # x/z depends on the column only, y/z on the row: no (H, W) ray image to read
+        ray_x, ray_y = _pinhole_rays(camera)
+        ray_y = ray_y[start : start + height]
+    np.multiply(ray_x, depth, out=out[..., 0], casting="same_kind")
+    np.multiply(ray_y, depth, out=out[..., 1], casting="same_kind")
     out[..., 2] = depth
     return out
