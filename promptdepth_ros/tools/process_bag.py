@@ -107,7 +107,7 @@ def find_jobs(inputs: list[str], output: Path) -> tuple[list[BagJob], bool]:
         raise InputError(f"no bag matches {' '.join(inputs)}")
     if single:
         return [BagJob(bags[0], output)], True
-    names = [bag.resolve().name for bag in bags]
+    names = [bag.name or bag.resolve().name for bag in bags]  # "." has no name
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         raise InputError(f"several input bags are named {', '.join(twice)}; outputs would clash")
