@@ -18,7 +18,8 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, TextIO
 
 from promptdepth_ros.errors import ConfigError
-from promptdepth_ros.tools.bag_job import BagJob, BagOptions, BagResult, process_bag
+from promptdepth_ros.tools.bag_frames import BagOptions
+from promptdepth_ros.tools.bag_job import BagJob, BagResult, process_bag
 from promptdepth_ros.tools.cli import Stopped, StopSignals
 
 Report = Callable[[BagResult], None]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from std_msgs.msg import Header
@@ -32,16 +33,26 @@ from promptdepth_ros.ros.convert.synced_set import (
 from promptdepth_ros.ros.grasp_planner_params import grasp_config_from_params
 from promptdepth_ros.ros.launch_graph import GRAPH_OUTPUTS
 from promptdepth_ros.ros.prompt_depth_params import sync_config_from_params
+from promptdepth_ros.settings import ParamValue
 from promptdepth_ros.sync.pairing import PromptPairing
 from promptdepth_ros.tools.cli import Stopped, one_line
 from promptdepth_ros.tools.progress import Progress
 
-if TYPE_CHECKING:
-    from promptdepth_ros.tools.bag_job import BagOptions
-
 TF_TOPICS = ("/tf", "/tf_static")
 # The GRAPH_OUTPUTS of grasp_plan_messages(), in its order.
 GRASP_KEYS = ("grasps", "poses", "markers")
+
+
+@dataclass(frozen=True)
+class BagOptions:
+    """What every bag of a run shares: both nodes' parameters and the tool's options."""
+
+    params: Mapping[str, ParamValue]  # prompt_depth_node
+    grasp_params: Mapping[str, ParamValue]  # grasp_planner_node
+    topics: Mapping[str, str]  # input name (image, camera_info, points, ...) -> bag topic
+    no_grasps: bool = False
+    storage: str = "mcap"
+    debug: bool = False  # print tracebacks of unexpected errors
 
 
 def _cause(error: BaseException) -> str:

@@ -29,25 +29,13 @@ from promptdepth_ros.ros.prompt_depth_params import (
     pipeline_config_from_params,
 )
 from promptdepth_ros.settings import ParamValue
-from promptdepth_ros.tools.bag_frames import FrameWriter
+from promptdepth_ros.tools.bag_frames import BagOptions, FrameWriter
 from promptdepth_ros.tools.cli import StopSignals, one_line
 from promptdepth_ros.tools.progress import Progress
 
 MARKER = "process_bag.json"
 PAIRING_TOTALS = ("received", "emitted")
 Status = Literal["done", "earlier", "failed", "interrupted", "not started"]
-
-
-@dataclass(frozen=True)
-class BagOptions:
-    """What every bag of a run shares: both nodes' parameters and the tool's options."""
-
-    params: Mapping[str, ParamValue]  # prompt_depth_node
-    grasp_params: Mapping[str, ParamValue]  # grasp_planner_node
-    topics: Mapping[str, str]  # input name (image, camera_info, points, ...) -> bag topic
-    no_grasps: bool = False
-    storage: str = "mcap"
-    debug: bool = False  # print tracebacks of unexpected errors
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS
 from promptdepth_ros.ros.launch_graph import SENSOR_TOPICS
 from promptdepth_ros.ros.prompt_depth_params import PROMPT_DEPTH_PARAMS, engine_spec_from_params
 from promptdepth_ros.tools.bag_batch import run_local, run_ray, summary_table
+from promptdepth_ros.tools.bag_frames import BagOptions
 from promptdepth_ros.tools.bag_job import (
     BagJob,
-    BagOptions,
     BagResult,
     open_pipeline,
     print_result,
