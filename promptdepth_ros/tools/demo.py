@@ -200,6 +200,11 @@ def run_demo(args: argparse.Namespace) -> int:
     finally:
         codes = stop_graph(procs)
         executor.shutdown()
+        # The spin thread must leave rclpy's wait before the node and context go; a thread
+        # still inside it at exit aborts the process ("terminate called without an active
+        # exception").
+        if spinner.is_alive():
+            spinner.join()
         node.destroy_node()
         rclpy.try_shutdown()
     report = summarise(args, bag, player, recorder, published, codes)

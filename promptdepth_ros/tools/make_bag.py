@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.ros.scene_bag import write_scene_bag
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene, plane_scene
+from promptdepth_ros.tools.cli import add_debug_option, run_tool
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,26 +34,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--height", type=int, default=480)
+    add_debug_option(p)
     args = p.parse_args(argv)
+    return run_tool(lambda: write_bag(args), args.debug)
+
+
+def write_bag(args: argparse.Namespace) -> int:
+    """Generate the scene, write the bag, say what it holds."""
     camera = default_camera(args.width, args.height)
-    try:
-        scene = (
-            plane_scene(args.plane_distance, camera)
-            if args.plane_distance
-            else generate_tabletop_scene(np.random.default_rng(args.seed), camera)
-        )
-        bag = write_scene_bag(
-            args.output,
-            scene,
-            args.duration,
-            args.camera_hz,
-            args.lidar_hz,
-            args.lidar,
-            seed=args.seed,
-        )
-    except PromptDepthError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    scene = (
+        plane_scene(args.plane_distance, camera)
+        if args.plane_distance
+        else generate_tabletop_scene(np.random.default_rng(args.seed), camera)
+    )
+    bag = write_scene_bag(
+        args.output,
+        scene,
+        args.duration,
+        args.camera_hz,
+        args.lidar_hz,
+        args.lidar,
+        seed=args.seed,
+    )
     print(
         f"wrote {bag.path}: {len(bag.image_stamps_ns)} images, "
         f"{len(bag.prompt_stamps_ns)} LiDAR messages, {len(scene.objects)} objects"
