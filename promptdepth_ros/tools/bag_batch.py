@@ -102,7 +102,8 @@ def run_ray(
     in this process with ``cpus`` CPUs). Outputs must be on storage every node can write.
 
     Raises ConfigError when ray is not installed or the cluster cannot be reached; returns as
-    :func:`run_local` (running tasks are cancelled on a signal: they close their outputs).
+    :func:`run_local` (on a signal the tasks learn it from a :class:`StopFlag` actor and close
+    their outputs; tasks not started yet return at once).
     """
     try:
         import ray
@@ -124,6 +125,7 @@ def run_ray(
     results: dict[int, BagResult] = {}
     waiting = list(refs)
     signals = StopSignals()
+    stopped: int | None = None
     try:
         with signals:
             try:
@@ -134,15 +136,16 @@ def run_ray(
                     report(results[index])
             # Ray's wait turns the handler's Stopped into a plain KeyboardInterrupt.
             except KeyboardInterrupt:
+                stopped = signals.signum or signal.SIGINT
                 with signals.shielded():
-                    ray.get(flag.set.remote(signals.signum or signal.SIGINT))
+                    ray.get(flag.set.remote(stopped))
                     for ref in waiting:
                         index = refs[ref]
                         results[index] = _ray_result(ray, ref, jobs[index])
                         report(results[index])
     finally:
         ray.shutdown()
-    return _in_order(jobs, results), signals.signum
+    return _in_order(jobs, results), stopped
 
 
 class StopFlag:
@@ -162,7 +165,7 @@ class StopFlag:
 
 def _ray_task(job: BagJob, options: BagOptions, flag: Any) -> BagResult:
     """One bag as a Ray task; asks the run's StopFlag actor about once a second whether to stop
-    (Ray's own cancellation does not reach a task busy in the engine or the bag reader)."""
+    (``ray.cancel`` did not stop a running task with Ray 2.60: its bag ran to the end)."""
     import ray
 
     checked = [0.0, None]
@@ -173,15 +176,15 @@ def _ray_task(job: BagJob, options: BagOptions, flag: Any) -> BagResult:
             checked[:] = [now, ray.get(flag.get.remote())]
         return checked[1]
 
+    if stop_requested() is not None:  # queued behind the bags that ran when the run stopped
+        return BagResult(job.input, job.output, "not started")
     return process_bag(job, options, stop_requested=stop_requested)
 
 
 def _ray_result(ray: Any, ref: Any, job: BagJob) -> BagResult:
-    """A task's result; a cancelled task not yet started or a lost worker as a result."""
+    """A task's result; a lost worker or node as a failed bag."""
     try:
         return ray.get(ref)  # type: ignore[no-any-return]
-    except ray.exceptions.TaskCancelledError:
-        return BagResult(job.input, job.output, "not started")
     except ray.exceptions.RayError as error:
         reason = " ".join(str(error).split())[:300]
         return BagResult(job.input, job.output, "failed", reason=f"ray: {reason}")

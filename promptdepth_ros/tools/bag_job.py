@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal, TextIO
 
 from promptdepth_ros.engines.registry import create_engine
-from promptdepth_ros.errors import PromptDepthError
+from promptdepth_ros.errors import InputError, PromptDepthError
 from promptdepth_ros.pipeline.depth import DepthPipeline
 from promptdepth_ros.ros.bag import BagWriter, bag_message_counts
 from promptdepth_ros.ros.prompt_depth_params import (
@@ -35,7 +35,7 @@ from promptdepth_ros.tools.progress import Progress
 
 MARKER = "process_bag.json"
 PAIRING_TOTALS = ("received", "emitted")
-Status = Literal["done", "earlier", "failed", "interrupted", "not started"]
+Status = Literal["running", "done", "earlier", "failed", "interrupted", "not started"]
 
 
 @dataclass(frozen=True)
@@ -76,15 +76,15 @@ def _write_marker(result: BagResult) -> None:
 def _earlier_result(job: BagJob) -> BagResult | None:
     """The result of a complete earlier run into ``job.output``; None where there is none.
 
-    A partial output this tool wrote (interrupted or failed) is removed, to be redone;
-    InputError for an existing path this tool did not write.
+    A partial output this tool wrote (running when its process died, interrupted or failed)
+    is removed, to be redone; InputError for an existing path this tool did not write.
     """
     if not job.output.exists():
         return None
     try:
         marker = json.loads((job.output / MARKER).read_text())
     except (OSError, ValueError):
-        raise PromptDepthError(
+        raise InputError(
             f"output {job.output} exists and was not written by process-bag; "
             "remove it or choose another output"
         ) from None
@@ -130,7 +130,7 @@ def process_bag(
             pipeline = open_pipeline(options.params)
         writer = BagWriter(job.output, storage=options.storage)
         writer.__enter__()
-        _write_marker(BagResult(job.input, job.output, "not started"))
+        _write_marker(BagResult(job.input, job.output, "running"))
         frames = FrameWriter(pipeline, options, writer)
         progress = Progress(frames.total_messages(counts)) if show_progress else None
         try:
@@ -158,8 +158,6 @@ def process_bag(
                 _write_marker(result)
             if own_pipeline and pipeline is not None:
                 pipeline.close()
-    if signals is not None and signals.signum is not None and result.status == "done":
-        result.status, result.signum = "interrupted", signals.signum  # came while closing
     return result
 
 
