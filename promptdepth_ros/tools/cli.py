@@ -83,11 +83,18 @@ def run_tool(body: Callable[[], int], debug: bool) -> int:
     """Run a tool's ``body``; an error is one ``error:`` line on stderr, never a traceback.
 
     Returns ``body()``'s status, 2 for a configuration or input error (the package's own,
-    an unreadable or malformed file) and 1 for any other exception (a bug: its type is named;
-    ``debug`` adds the traceback).
+    an unreadable or malformed file), 1 for any other exception (a bug: its type is named;
+    ``debug`` adds the traceback), 128 + the signal number when SIGINT or SIGTERM stopped it
+    (raised in ``body`` as :class:`Stopped`, so its ``finally`` blocks run).
     """
+    signals = StopSignals()
     try:
-        return body()
+        with signals:
+            return body()
+    except KeyboardInterrupt:
+        signum = signals.signum or signal.SIGINT
+        print(f"error: stopped by {signal.Signals(signum).name}", file=sys.stderr)
+        return 128 + signum
     except (PromptDepthError, OSError, yaml.YAMLError) as error:
         if debug:
             traceback.print_exc()

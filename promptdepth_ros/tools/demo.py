@@ -125,6 +125,7 @@ def run_demo(args: argparse.Namespace) -> int:
     """The demo's steps: scene bag, nodes, replay, recording, outputs."""
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
+    from rclpy.signals import SignalHandlerOptions
 
     from promptdepth_ros.tools.demo_report import summarise
     from promptdepth_ros.tools.replay import BagPlayer, TopicRecorder, wait_for_subscription
@@ -153,7 +154,7 @@ def run_demo(args: argparse.Namespace) -> int:
             "meaningless; this only exercises the pipeline."
         )
 
-    rclpy.init()
+    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)  # run_tool handles signals
     node = rclpy.create_node("promptdepth_demo")
     executor = SingleThreadedExecutor()
     executor.add_node(node)
