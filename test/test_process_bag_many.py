@@ -180,3 +180,28 @@ def test_a_signal_reaches_every_running_bag(long_bag, tmp_path: Path, runner: st
     assert [rows[name][0] for name in ("long", "second")] == ["interrupted", "interrupted"]
     for name in ("long", "second"):
         _check_interrupted(out / name, scans, signal.SIGTERM)
+
+
+def test_inputs_are_bags_globs_or_directories_of_bags(tmp_path: Path) -> None:
+    from promptdepth_ros.errors import InputError
+
+    for name in ("a/x", "a/y", "b/x", "c"):
+        (tmp_path / name).mkdir(parents=True)
+        (tmp_path / name / "metadata.yaml").write_text("")
+    out = tmp_path / "out"
+    find = process_bag.find_jobs
+    assert find([str(tmp_path / "c")], out) == ([process_bag.BagJob(tmp_path / "c", out)], True)
+    jobs, single = find([str(tmp_path / "a")], out)  # a directory of bags
+    assert not single
+    assert [(j.input, j.output) for j in jobs] == [
+        (tmp_path / "a/x", out / "x"),
+        (tmp_path / "a/y", out / "y"),
+    ]
+    jobs, single = find([str(tmp_path / "a" / "*")], out)  # a glob, even matching one
+    assert not single and [j.output for j in jobs] == [out / "x", out / "y"]
+    jobs, single = find([str(tmp_path / "[c]")], out)
+    assert not single and [j.output for j in jobs] == [out / "c"]
+    with pytest.raises(InputError, match="several input bags are named x"):
+        find([str(tmp_path / "a"), str(tmp_path / "b")], out)
+    with pytest.raises(InputError, match="no bag matches"):
+        find([str(tmp_path / "none*")], out)

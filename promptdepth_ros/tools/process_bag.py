@@ -189,7 +189,8 @@ def _many_bags(jobs: list[BagJob], options: BagOptions, args: argparse.Namespace
             flush=True,
         )
 
-    args.output.mkdir(parents=True, exist_ok=True)
+    for job in jobs:
+        job.output.parent.mkdir(parents=True, exist_ok=True)
     if args.ray:
         results, signum = run_ray(jobs, options, args.ray, args.jobs, report)
     else:
