@@ -81,14 +81,15 @@ def test_random_onnx_model_fits_the_demo_sizes(tmp_path: Path) -> None:
     from promptdepth_ros.engines.registry import create_engine
     from promptdepth_ros.engines.spec import EngineSpec
     from promptdepth_ros.pipeline.depth import PipelineConfig
+    from promptdepth_ros.prompt.conditioning import condition_prompt
     from promptdepth_ros.tools import demo
 
     args = argparse.Namespace(height=48, width=64, input_long_side=56)
     path = demo.export_random_onnx(args, tmp_path / "model.onnx")
     spec = EngineSpec(engine="promptda", backend="onnxruntime", onnx_path=path, input_long_side=56)
     engine = create_engine(spec)
-    rgb, prompt = generated_scene(48, 64, PipelineConfig().prompt_hw)
-    assert engine.infer(rgb, prompt, None).depth_m.shape == (48, 64)
+    rgb, raw = generated_scene(48, 64, PipelineConfig().prompt_hw)
+    assert engine.infer(rgb, condition_prompt(raw), None).depth_m.shape == (48, 64)
     engine.close()
 
 
