@@ -117,7 +117,7 @@ def test_six_bags_as_tasks_on_an_in_process_ray_cluster(six_bags, tmp_path: Path
 def long_bag(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     """A bag that takes far longer to process than the tests wait before signalling."""
     scene = generate_tabletop_scene(np.random.default_rng(1), default_camera(64, 48))
-    bag = write_scene_bag(tmp_path_factory.mktemp("long") / "long", scene, duration_s=30.0)
+    bag = write_scene_bag(tmp_path_factory.mktemp("long") / "long", scene, duration_s=60.0)
     return bag.path, len(bag.prompt_stamps_ns)
 
 
