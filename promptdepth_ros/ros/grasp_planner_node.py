@@ -80,8 +80,12 @@ class GraspPlannerNode(Node):
             callback_group=MutuallyExclusiveCallbackGroup(),
         )
         self._diagnostics = DiagnosticsPublisher(
-            self, self.health, float(self.params["diagnostics.period_s"])
+            self,
+            self.health,
+            float(self.params["diagnostics.period_s"]),
+            float(self.params["diagnostics.no_output_warn_s"]),
         )
+        self._watch_output(str(self.params["mode"]))
         self.get_logger().info(
             f"planning in '{self.params['planning_frame']}' ({self.params['mode']}), "
             f"TF from {self._extrinsics.backend}"
@@ -90,6 +94,15 @@ class GraspPlannerNode(Node):
     def _on_params(self, values: dict[str, Any]) -> None:
         self.config = grasp_config_from_params(values)  # ConfigError refuses the change
         self.health.throttle_s = float(values["log_throttle_s"])
+        if values["mode"] != self.params["mode"]:
+            self._watch_output(str(values["mode"]))
+
+    def _watch_output(self, mode: str) -> None:
+        """Only continuous planning promises output while clouds arrive."""
+        if mode == "continuous":
+            self.health.watch()
+        else:
+            self.health.unwatch()
 
     def _on_cloud(self, msg: PointCloud2) -> None:
         self.health.count("received.points")
@@ -155,7 +168,7 @@ class GraspPlannerNode(Node):
             self._pub_grasps.publish(grasps)
             self._pub_poses.publish(poses)
             self._pub_markers.publish(markers)
-            self.health.count("planned")
+            self.health.output("planned")
             self.health.count("grasps_published", len(plan.grasps))
             return grasps
 

@@ -29,7 +29,8 @@ LATCHED_QOS = QoSProfile(
 
 
 def input_qos(reliable: bool) -> QoSProfile:
-    """Sensor-data QoS by default; RELIABLE when asked (matches `ros2 bag play` defaults)."""
+    """Sensor-data (best-effort) QoS by default, which accepts every publisher; RELIABLE when
+    asked, so that large messages are repaired instead of lost (needs a reliable publisher)."""
     return RELIABLE_INPUT_QOS if reliable else SENSOR_QOS
 
 
@@ -38,11 +39,17 @@ def subscription_events(node: Node, topic: str) -> SubscriptionEventCallbacks:
 
     def warn(info: QoSRequestedIncompatibleQoSInfo) -> None:
         policy = qos_policy_name_from_kind(info.last_policy_kind)
+        fix = (
+            "this subscription is reliable (input.reliable_qos: true) and the publisher best "
+            "effort: set input.reliable_qos: false, and against lost large messages give the "
+            "publisher and this node the large-message transport profile "
+            "(config/fastdds_large_data.xml)"
+            if policy == "RELIABILITY"
+            else "match the publisher's QoS"
+        )
         node.get_logger().warning(
             f"'{topic}': a publisher offers QoS incompatible with this subscription "
-            f"(policy {policy}, {info.total_count} so far); no data will arrive. Set "
-            "input.reliable_qos to match the publisher (true for RELIABLE publishers such as "
-            "`ros2 bag play` defaults, false for sensor drivers)."
+            f"(policy {policy}, {info.total_count} so far); no data will arrive from it: {fix}."
         )
 
     return SubscriptionEventCallbacks(incompatible_qos=warn)
