@@ -63,7 +63,7 @@ class PromptDepthNode(LifecycleNode):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("prompt_depth_node", **kwargs)
-        self.state = "unconfigured"  # lifecycle state label, kept by the transitions
+        self.lifecycle_state = "unconfigured"  # lifecycle state label, kept by the transitions
         self.finished = False  # shutdown transition done: run_node ends the process
         self.params = declare_parameters(
             self, PROMPT_DEPTH_PARAMS, self._on_params, locked=self._configured
@@ -80,10 +80,10 @@ class PromptDepthNode(LifecycleNode):
         self._frame_params: dict[str, Any] = dict(self.params)
 
     def _configured(self) -> str:
-        if self.state == "unconfigured":
+        if self.lifecycle_state == "unconfigured":
             return ""
         return (
-            f"the node is {self.state}; they change only while it is unconfigured "
+            f"the node is {self.lifecycle_state}; they change only while it is unconfigured "
             f"(ros2 lifecycle set {self.get_fully_qualified_name()} cleanup)"
         )
 
@@ -106,7 +106,7 @@ class PromptDepthNode(LifecycleNode):
             text = str(error) if isinstance(error, PromptDepthError) else traceback.format_exc()
             self.get_logger().error(f"cannot configure: {text}")
             return TransitionCallbackReturn.FAILURE
-        self.state = "inactive"
+        self.lifecycle_state = "inactive"
         return TransitionCallbackReturn.SUCCESS
 
     def _configure(self) -> None:
@@ -154,10 +154,10 @@ class PromptDepthNode(LifecycleNode):
         )
 
     def _state_warnings(self) -> list[str]:
-        if self.state == "active":
+        if self.lifecycle_state == "active":
             return []
         return [
-            f"{self.state}: not subscribed, nothing is published (ros2 lifecycle set "
+            f"{self.lifecycle_state}: not subscribed, nothing is published (ros2 lifecycle set "
             f"{self.get_fully_qualified_name()} activate)"
         ]
 
@@ -183,7 +183,7 @@ class PromptDepthNode(LifecycleNode):
             check=self._check_input,
         )
         self.health.watch()
-        self.state = "active"
+        self.lifecycle_state = "active"
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -191,20 +191,26 @@ class PromptDepthNode(LifecycleNode):
         self._unsubscribe()
         self._stop_worker(drain_s=5.0)
         self.health.unwatch()
-        self.state = "inactive"
+        self.lifecycle_state = "inactive"
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Release the engine, TF, the publishers and diagnostics."""
         self.release()
-        self.state = "unconfigured"
+        self.lifecycle_state = "unconfigured"
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Release everything; the process then ends (run_node watches ``finished``)."""
         self.release()
-        self.state = "finalized"
+        self.lifecycle_state = "finalized"
         self.finished = True
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """A transition raised: release everything and go back to unconfigured."""
+        self.release()
+        self.lifecycle_state = "unconfigured"
         return TransitionCallbackReturn.SUCCESS
 
     def _unsubscribe(self) -> None:
