@@ -218,7 +218,14 @@ def trt_spec(workdir: Path, pda_args: list[str]) -> EngineSpec:
     plan = workdir / "pda.fp16.plan"
     if build_engine.main([str(onnx_path), "--output", str(plan), "--precision", "fp16"]) != 0:
         raise PromptDepthError("TensorRT build failed")
-    return EngineSpec(engine="promptda", backend="tensorrt", engine_path=plan, device="cuda")
+    return EngineSpec(
+        engine="promptda",
+        backend="tensorrt",
+        onnx_path=onnx_path,
+        engine_path=plan,
+        precision="fp16",
+        device="cuda",
+    )
 
 
 def print_table(rows: list[dict[str, object]]) -> None:

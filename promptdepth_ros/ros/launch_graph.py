@@ -29,7 +29,7 @@ SENSOR_TOPICS = {
     "depth_camera_info": "/lidar/depth_camera_info",
 }
 # The graph's depth, cloud and grasp outputs by short name: (topic, message type). The nodes
-# also publish ~/confidence and ~/focal_length_px (engines that have them) and /diagnostics.
+# also publish ~/confidence (engines that have one) and /diagnostics.
 GRAPH_OUTPUTS: dict[str, tuple[str, str]] = {
     "depth": ("/prompt_depth_node/depth", "sensor_msgs/msg/Image"),
     "info": ("/prompt_depth_node/camera_info", "sensor_msgs/msg/CameraInfo"),
@@ -55,6 +55,7 @@ PARAMETER_ARGUMENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "weights": (("prompt_depth_node", "engine.weights"),),
     "onnx_path": (("prompt_depth_node", "engine.onnx_path"),),
     "engine_path": (("prompt_depth_node", "engine.engine_path"),),
+    "precision": (("prompt_depth_node", "engine.precision"),),
     "planning_frame": (("grasp_planner_node", "planning_frame"),),
     "grasp_mode": (("grasp_planner_node", "mode"),),
     "reliable_qos": (

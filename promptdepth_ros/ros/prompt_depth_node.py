@@ -2,10 +2,11 @@
 
 Subscribes ``image``, ``camera_info`` and ``points`` (input.mode cloud) or ``depth`` (+
 ``depth_camera_info`` when not registered); publishes ``~/depth`` (32FC1 metres, NaN = no
-depth), ``~/camera_info``, ``~/points`` (organized XYZRGB), ``~/confidence`` (32FC1 in [0, 1],
-engines that have one) and ``~/focal_length_px`` (Depth Pro). A lifecycle node: the engine
-and TF load in on_configure, the worker and subscriptions live while active, cleanup releases
-everything; the launch-time (read-only) parameters change only while unconfigured.
+depth), ``~/camera_info`` (with Depth Pro's estimated focal length when ``focal.source`` is
+``estimated``), ``~/points`` (organized XYZRGB) and ``~/confidence`` (32FC1 in [0, 1], engines
+that have one). A lifecycle node: the engine and TF load in on_configure, the worker and
+subscriptions live while active, cleanup releases everything; the launch-time (read-only)
+parameters change only while unconfigured.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any
 
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
-from std_msgs.msg import Float64
 
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.geometry.transforms import parse_xyz_quat
@@ -143,7 +143,6 @@ class PromptDepthNode(LifecycleNode):
         self._pub_depth = self.create_lifecycle_publisher(Image, "~/depth", OUTPUT_QOS)
         self._pub_info = self.create_lifecycle_publisher(CameraInfo, "~/camera_info", OUTPUT_QOS)
         self._pub_points = self.create_lifecycle_publisher(PointCloud2, "~/points", OUTPUT_QOS)
-        self._pub_focal = self.create_lifecycle_publisher(Float64, "~/focal_length_px", OUTPUT_QOS)
         self._pub_confidence = self.create_lifecycle_publisher(Image, "~/confidence", OUTPUT_QOS)
         self._diagnostics = DiagnosticsPublisher(
             self,
@@ -241,7 +240,7 @@ class PromptDepthNode(LifecycleNode):
         if self._diagnostics is not None:
             self._diagnostics.destroy()
             self._diagnostics = None
-        for pub in ("_pub_depth", "_pub_info", "_pub_points", "_pub_focal", "_pub_confidence"):
+        for pub in ("_pub_depth", "_pub_info", "_pub_points", "_pub_confidence"):
             if hasattr(self, pub):
                 self.destroy_lifecycle_publisher(getattr(self, pub))
                 delattr(self, pub)
@@ -292,8 +291,6 @@ class PromptDepthNode(LifecycleNode):
             self._pub_points.publish(points)
         if out.confidence is not None:
             self._pub_confidence.publish(float_to_image_msg(out.confidence, msgs[0].header))
-        if out.focal_px is not None:
-            self._pub_focal.publish(Float64(data=float(out.focal_px)))
         self.health.output()
 
     def _on_worker_error(self, error: BaseException) -> None:

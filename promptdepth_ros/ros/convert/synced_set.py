@@ -7,12 +7,14 @@ offline gives the messages the node would have published.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 
+from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.pipeline.depth import FrameInput, FrameOutput
 from promptdepth_ros.prompt.sources import DepthImagePrompt, LidarPrompt, PromptSource
 from promptdepth_ros.ros.convert.camera_info import (
@@ -102,16 +104,22 @@ def frame_from_messages(
     )
 
 
+def depth_camera(frame: FrameInput, out: FrameOutput) -> CameraModel:
+    """The camera of the published depth: the input's, with the engine's focal length (fy
+    scaled alike) when the engine estimated it (Depth Pro, ``focal.source: estimated``)."""
+    camera = frame.camera
+    if out.focal_px is None:
+        return camera
+    return replace(camera, fx=out.focal_px, fy=camera.fy * out.focal_px / camera.fx)
+
+
 def output_messages(
     frame: FrameInput, out: FrameOutput, header: Any, with_points: bool
 ) -> tuple[Image, CameraInfo, PointCloud2 | None]:
-    """~/depth (32FC1, NaN = no depth), ~/camera_info and (optionally) the organized XYZRGB
-    ~/points, all with the image's header."""
+    """~/depth (32FC1, NaN = no depth), ~/camera_info of :func:`depth_camera` and (optionally)
+    the organized XYZRGB ~/points unprojected with it, all with the image's header."""
+    camera = depth_camera(frame, out)
     depth = float_to_image_msg(out.depth_m, header)
-    info = camera_info_msg_from_model(frame.camera, header)
-    points = (
-        depth_to_xyzrgb_cloud(header, out.depth_m, frame.camera, frame.rgb)
-        if with_points
-        else None
-    )
+    info = camera_info_msg_from_model(camera, header)
+    points = depth_to_xyzrgb_cloud(header, out.depth_m, camera, frame.rgb) if with_points else None
     return depth, info, points
