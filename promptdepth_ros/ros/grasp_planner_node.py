@@ -22,6 +22,7 @@ from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
+from promptdepth_ros.errors import InputError
 from promptdepth_ros.geometry.transforms import parse_xyz_quat
 from promptdepth_ros.grasp.planner import plan_grasps_in_frame
 from promptdepth_ros.msg import GraspArray
@@ -106,7 +107,12 @@ class GraspPlannerNode(Node):
 
     def _on_cloud(self, msg: PointCloud2) -> None:
         self.health.count("received.points")
-        self._clouds.put(msg, stamp_ns(msg.header))
+        try:
+            stamp = stamp_ns(msg.header)
+        except InputError as error:  # an executor callback must not raise
+            report_dropped(self, self.health, error, "'points' message")
+            return
+        self._clouds.put(msg, stamp)
         if self.params["mode"] == "continuous":
             self._worker.submit(msg)
             stats = self._worker.stats
