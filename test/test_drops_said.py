@@ -103,10 +103,11 @@ def test_the_readme_counter_table_lists_exactly_the_causes_the_code_counts() -> 
     code = (
         {f"error.{name}" for name in errors_counted}
         | {f"skipped.{cause}" for cause in (*get_args(SkipCause), *FRAME_LOSSES)}
-        | {f"lost.{name}" for name in inputs}
+        | {f"{kind}.{name}" for kind in ("lost", "incompatible_qos") for name in inputs}
         | {f"stalled.{NO_OUTPUT}"}
     )
     readme = _readme_counters()
     problems = {key for key in readme if key.split(".")[0] in ("error", "skipped", "stalled")}
-    problems |= {f"lost.{name}" for name in inputs if "lost.<input>" in readme}
+    for kind in ("lost", "incompatible_qos"):
+        problems |= {f"{kind}.{name}" for name in inputs if f"{kind}.<input>" in readme}
     assert problems - {"error.<other>"} == code

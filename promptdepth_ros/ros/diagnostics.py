@@ -65,7 +65,7 @@ class DiagnosticsPublisher:
     """Periodically publishes the node's counters, problems and stage timings.
 
     Level is WARN, naming each problem counter (``error.*``, ``skipped.*``, ``lost.*``,
-    ``stalled.*``) that grew since the previous report with its last message, and each reason
+    ``incompatible_qos.*``, ``stalled.*``) that grew since the previous report with its last message, and each reason
     ``warnings()`` gives (e.g. an inactive node), else OK. With ``no_output_warn_s`` > 0 a
     watchdog counts ``stalled.no_output`` (logged once per period) while nothing was published
     for that long although inputs arrive.

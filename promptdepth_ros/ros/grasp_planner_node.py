@@ -70,7 +70,7 @@ class GraspPlannerNode(Node):
             "points",
             self._on_cloud,
             input_qos(bool(self.params["input.reliable_qos"])),
-            event_callbacks=subscription_events(self, "points"),
+            event_callbacks=subscription_events(self, "points", self.health),
         )
         # Its own group: while a request waits for a cloud, the subscription keeps delivering
         # (with a multi-threaded executor, see main).

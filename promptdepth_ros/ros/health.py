@@ -9,9 +9,16 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 # error: a dropped input; skipped: a frame the policy skipped; lost: messages missing from an
-# input's stamps; stalled: nothing published while inputs arrive.
-ProblemKind = Literal["error", "skipped", "lost", "stalled"]
-PROBLEM_KINDS: tuple[ProblemKind, ...] = ("error", "skipped", "lost", "stalled")
+# input's stamps; incompatible_qos: a publisher that cannot reach an input; stalled: nothing
+# published while inputs arrive.
+ProblemKind = Literal["error", "skipped", "lost", "incompatible_qos", "stalled"]
+PROBLEM_KINDS: tuple[ProblemKind, ...] = (
+    "error",
+    "skipped",
+    "lost",
+    "incompatible_qos",
+    "stalled",
+)
 
 
 @dataclass

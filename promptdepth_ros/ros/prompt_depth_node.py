@@ -178,7 +178,7 @@ class PromptDepthNode(LifecycleNode):
             sync_config_from_params(self.params),
             self._on_synced,
             self.health,
-            event_callbacks=lambda topic: subscription_events(self, topic),
+            event_callbacks=lambda topic: subscription_events(self, topic, self.health),
             check=self._check_input,
         )
         self.health.watch()

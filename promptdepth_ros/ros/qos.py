@@ -13,6 +13,8 @@ from rclpy.qos import (
     qos_profile_sensor_data,
 )
 
+from promptdepth_ros.ros.health import HealthMonitor
+
 SENSOR_QOS = qos_profile_sensor_data
 RELIABLE_INPUT_QOS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE
@@ -34,8 +36,11 @@ def input_qos(reliable: bool) -> QoSProfile:
     return RELIABLE_INPUT_QOS if reliable else SENSOR_QOS
 
 
-def subscription_events(node: Node, topic: str) -> SubscriptionEventCallbacks:
-    """Event callbacks that warn, with the fix, when a publisher's QoS cannot reach us."""
+def subscription_events(
+    node: Node, topic: str, health: HealthMonitor
+) -> SubscriptionEventCallbacks:
+    """Event callbacks that count (``incompatible_qos.<topic>``) and say, with the fix, when a
+    publisher's QoS cannot reach us."""
 
     def warn(info: QoSRequestedIncompatibleQoSInfo) -> None:
         policy = qos_policy_name_from_kind(info.last_policy_kind)
@@ -47,9 +52,11 @@ def subscription_events(node: Node, topic: str) -> SubscriptionEventCallbacks:
             if policy == "RELIABILITY"
             else "match the publisher's QoS"
         )
-        node.get_logger().warning(
+        reason = (
             f"'{topic}': a publisher offers QoS incompatible with this subscription "
             f"(policy {policy}, {info.total_count} so far); no data will arrive from it: {fix}."
         )
+        if health.problem(topic, reason, kind="incompatible_qos"):
+            node.get_logger().warning(reason)
 
     return SubscriptionEventCallbacks(incompatible_qos=warn)
