@@ -96,9 +96,8 @@ def test_a_parameter_file_value_is_found_by_node_name_full_name_or_wildcard(
     assert parameter_from_files(both, "arm1", "grasp_planner_node", "planning_frame", "x") == (
         "table"
     )
-    assert parameter_from_files(both, "arm2", "grasp_planner_node", "planning_frame", "x") == (
-        "base_link"
-    )
+    # The package file's 'grasp_planner_node:' names the node outside any namespace.
+    assert parameter_from_files(both, "arm2", "grasp_planner_node", "planning_frame", "x") == "x"
     user.write_text("/**:\n  ros__parameters:\n    planning_frame: world\n")
     assert parameter_from_files(both, "", "grasp_planner_node", "planning_frame", "x") == "world"
 

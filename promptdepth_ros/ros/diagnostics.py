@@ -65,10 +65,10 @@ class DiagnosticsPublisher:
     """Periodically publishes the node's counters, problems and stage timings.
 
     Level is WARN, naming each problem counter (``error.*``, ``skipped.*``, ``lost.*``,
-    ``incompatible_qos.*``, ``stalled.*``) that grew since the previous report with its last message, and each reason
-    ``warnings()`` gives (e.g. an inactive node), else OK. With ``no_output_warn_s`` > 0 a
-    watchdog counts ``stalled.no_output`` (logged once per period) while nothing was published
-    for that long although inputs arrive.
+    ``incompatible_qos.*``, ``stalled.*``) that grew since the previous report with its last
+    message, and each reason ``warnings()`` gives (e.g. an inactive node), else OK. With
+    ``no_output_warn_s`` > 0 a watchdog counts ``stalled.no_output`` (logged once per period)
+    while nothing was published for that long although inputs arrive.
     """
 
     def __init__(

@@ -50,13 +50,13 @@ def parameter_from_files(
     files: Sequence[Path], namespace: str, node_name: str, parameter: str, default: Any
 ) -> Any:
     """The value a node gets for ``parameter`` from ROS parameter ``files`` (the last file
-    that sets it wins, under ``/**``, ``/**/<node>``, the node's name or its full name), else
-    ``default``."""
+    that sets it wins, under ``/**``, ``/**/<node>`` or its full name, with or without the
+    leading slash, as rcl matches them), else ``default``."""
     full_name = resolve_topic(namespace, node_name)
     value = default
     for path in files:
         document = yaml.safe_load(path.read_text()) or {}
-        for key in ("/**", f"/**/{node_name}", node_name, full_name.lstrip("/"), full_name):
+        for key in ("/**", f"/**/{node_name}", full_name.lstrip("/"), full_name):
             params = (document.get(key) or {}).get("ros__parameters") or {}
             if parameter in params:
                 value = params[parameter]
