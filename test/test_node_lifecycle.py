@@ -131,6 +131,24 @@ def test_runtime_changes_apply_between_frames_keeping_counters_and_the_last_good
     assert _counter(node, "fallback.use_last_good") == 2
 
 
+def test_a_fallback_extrinsic_set_at_run_time_applies_from_the_next_frame(plane: Any) -> None:
+    with ros_session(_node(tf__fallback_camera_from_lidar="")) as (_, helper, (node,)):
+        out, pubs = _wire(helper)
+        node.trigger_configure()
+        node.trigger_activate()
+        assert wait_until(lambda: _subscribed(pubs), 10.0)
+        _send(pubs, _set(plane, 10 * 10**9))
+        assert wait_until(lambda: _counter(node, "error.MissingTransform") == 1, 30.0)
+        bad = node.set_parameters([Parameter("tf.fallback_camera_from_lidar", value="1 2")])
+        assert not bad[0].successful and "tf.fallback_camera_from_lidar" in bad[0].reason
+        text = format_xyz_quat(T_CAMERA_LIDAR)
+        extrinsic = Parameter("tf.fallback_camera_from_lidar", value=text)
+        assert node.set_parameters([extrinsic])[0].successful
+        _send(pubs, _set(plane, 11 * 10**9))
+        assert wait_until(lambda: out["depth"], 30.0)
+    assert [m.header.stamp.sec for m in out["depth"]] == [11]
+
+
 def test_configure_time_parameters_change_only_while_unconfigured(plane: Any) -> None:
     with ros_session(_node()) as (_, helper, (node,)):
         node.trigger_configure()

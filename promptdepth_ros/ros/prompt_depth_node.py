@@ -89,6 +89,7 @@ class PromptDepthNode(LifecycleNode):
 
     def _on_params(self, values: dict[str, Any]) -> None:
         config = pipeline_config_from_params(values)  # raises ConfigError for bad combinations
+        _tf_settings(values)  # raises ConfigError for a bad fallback extrinsic
         if self.pipeline is not None:
             self.pipeline.check_config(config)
         self.health.throttle_s = float(values["log_throttle_s"])
@@ -126,14 +127,7 @@ class PromptDepthNode(LifecycleNode):
                 built.close()
             raise
         engine = engines[0]
-        self._extrinsics = ExtrinsicsLookup(
-            self,
-            parse_xyz_quat(
-                self.params["tf.fallback_camera_from_lidar"], "tf.fallback_camera_from_lidar"
-            ),
-            float(self.params["tf.timeout_s"]),
-            str(self.params["tf.fixed_frame"]),
-        )
+        self._extrinsics = ExtrinsicsLookup(self, *_tf_settings(self.params))
         weights = getattr(engine, "weights_description", "no weights")
         ready = f"engine '{engine.name}' ready ({weights}); TF from {self._extrinsics.backend}"
         if "RANDOM" in weights:  # one call site per severity (rclpy fixes it per call site)
@@ -256,20 +250,23 @@ class PromptDepthNode(LifecycleNode):
             worker.submit(msgs)
             self.health.count("worker.skipped_for_newer", worker.stats.skipped - skipped)
 
-    def _apply_pending(self, pipeline: DepthPipeline) -> dict[str, Any]:
+    def _apply_pending(
+        self, pipeline: DepthPipeline, extrinsics: ExtrinsicsLookup
+    ) -> dict[str, Any]:
         """Apply a runtime parameter change (between frames); the parameters of this frame."""
         with self._params_lock:
             if self._pending is not None:
                 config, self._frame_params = self._pending
                 self._pending = None
                 pipeline.reconfigure(config)
+                extrinsics.configure(*_tf_settings(self._frame_params))
             return self._frame_params
 
     def _process(self, msgs: tuple[Any, ...]) -> None:
         pipeline, extrinsics = self.pipeline, self._extrinsics
         if pipeline is None or extrinsics is None:
             return
-        params = self._apply_pending(pipeline)
+        params = self._apply_pending(pipeline, extrinsics)
         frame = frame_from_messages(msgs, params["input.mode"], extrinsics.lookup_full)
         before = pipeline.decisions
         out = pipeline.process(frame)
@@ -295,6 +292,13 @@ class PromptDepthNode(LifecycleNode):
 
     def _on_worker_error(self, error: BaseException) -> None:
         report_dropped(self, self.health, error, "frame")
+
+
+def _tf_settings(values: dict[str, Any]) -> tuple[Any, float, str]:
+    """ExtrinsicsLookup's fallback, timeout and fixed frame; ConfigError for a bad fallback."""
+    name = "tf.fallback_camera_from_lidar"
+    fallback = parse_xyz_quat(values[name], name)
+    return fallback, float(values["tf.timeout_s"]), str(values["tf.fixed_frame"])
 
 
 def _started() -> PromptDepthNode:

@@ -39,10 +39,8 @@ class ExtrinsicsLookup:
         timeout_s: float,
         fixed_frame: str = "",
     ) -> None:
-        self._fallback = fallback
         self._logger = node.get_logger()
-        self._timeout = Duration(seconds=timeout_s)
-        self.fixed_frame = fixed_frame
+        self.configure(fallback, timeout_s, fixed_frame)
         self.fallback_uses = 0
         self._own = TransformBuffer()
         self._node = node
@@ -76,6 +74,14 @@ class ExtrinsicsLookup:
             self.backend = "tf"
         else:
             self.backend = "parameter"
+
+    def configure(
+        self, fallback: NDArray[np.float64] | None, timeout_s: float, fixed_frame: str
+    ) -> None:
+        """Set the fallback transform, the lookup timeout and the fixed frame."""
+        self._fallback = fallback
+        self._timeout = Duration(seconds=timeout_s)
+        self.fixed_frame = fixed_frame
 
     def destroy(self) -> None:
         """Unsubscribe from /tf and /tf_static (safe to call twice)."""
