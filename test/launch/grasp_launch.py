@@ -3,7 +3,8 @@ file, with PROMPTDEPTH_TEST_BAG and PROMPTDEPTH_TEST_PARAMS set).
 
 Starts the launch in namespace `arm1` with `use_rviz:=false`, a user `params_file` and one
 parameter argument, replays a generated scene bag into the namespace and checks: every scan
-gives one depth frame at the LiDAR's rate and grasps come out in the params file's planning
+gives one depth frame (with its camera_info and cloud) at the LiDAR's rate and grasps, poses
+and markers come out in the params file's planning
 frame; the params file wins where no argument is given and the argument where one is; the
 lifecycle transitions over the lifecycle services, with /diagnostics WARN while inactive; and
 after launch_testing's SIGINT every process exits 0 without a traceback.
@@ -27,12 +28,11 @@ from lifecycle_msgs.srv import ChangeState, GetState
 from rcl_interfaces.srv import GetParameters
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import Image
 
 from launch import LaunchDescription
-from promptdepth_ros.msg import GraspArray
-from promptdepth_ros.ros.bag import read_bag
+from promptdepth_ros.ros.bag import message_class, read_bag
 from promptdepth_ros.ros.convert.stamps import stamp_ns
+from promptdepth_ros.ros.launch_graph import GRAPH_OUTPUTS
 from promptdepth_ros.ros.scene_bag import CLOUD_TOPIC, IMAGE_TOPIC, INFO_TOPIC
 from promptdepth_ros.tools.replay import BagPlayer
 
@@ -68,9 +68,12 @@ class TestGraspLaunch(unittest.TestCase):
         cls.node = rclpy.create_node("grasp_launch_test")
         cls.executor = SingleThreadedExecutor()
         cls.executor.add_node(cls.node)
-        cls.depth, cls.grasps, cls.statuses = [], [], []
-        cls.node.create_subscription(Image, f"{PROMPT}/depth", cls.depth.append, QOS)
-        cls.node.create_subscription(GraspArray, f"{PLANNER}/grasps", cls.grasps.append, QOS)
+        cls.outputs = {name: [] for name in GRAPH_OUTPUTS}
+        for name, (topic, msgtype) in GRAPH_OUTPUTS.items():
+            cls.node.create_subscription(
+                message_class(msgtype), f"/{NAMESPACE}{topic}", cls.outputs[name].append, QOS
+            )
+        cls.depth, cls.grasps, cls.statuses = cls.outputs["depth"], cls.outputs["grasps"], []
         cls.node.create_subscription(
             DiagnosticArray,
             "/diagnostics",
@@ -123,7 +126,9 @@ class TestGraspLaunch(unittest.TestCase):
         self.assertEqual(len(depth_stamps), len(scans))
         period_s = np.median(np.diff(depth_stamps)) * 1e-9
         self.assertAlmostEqual(period_s, np.median(np.diff(scans)) * 1e-9, delta=0.01)
-        self.assertTrue(self.spin_until(lambda: self.grasps))
+        self.assertTrue(self.spin_until(lambda: all(self.outputs.values())), self.outputs.keys())
+        self.assertEqual(len(self.outputs["info"]), len(scans))
+        self.assertEqual(len(self.outputs["points"]), len(scans))
         self.assertEqual(self.grasps[-1].header.frame_id, "table")  # from the params file
 
     def test_b_the_params_file_wins_where_no_argument_is_given(self):
