@@ -216,7 +216,8 @@ class PromptDepthNode(LifecycleNode):
         if worker is None:
             return
         skipped = worker.stats.skipped
-        worker.wait_idle(timeout=drain_s)
+        if drain_s > 0.0:
+            worker.wait_idle(timeout=drain_s)
         worker.close(timeout=5.0)
         self.health.count("worker.skipped_for_newer", worker.stats.skipped - skipped)
 
