@@ -73,9 +73,15 @@ RVIZ_DISPLAYS = {
 
 
 def _rviz(value, parameter_files, namespace):
-    """The RViz node, its configuration written to a temporary file."""
+    """The RViz node, with the launch's configuration."""
     if not rviz_available():
         raise ConfigError("use_rviz:=true but rviz2 is not installed (pass use_rviz:=false)")
+    path = _rviz_config_file(value, parameter_files, namespace)
+    return Node(package="rviz2", executable="rviz2", namespace=namespace, arguments=["-d", path])
+
+
+def _rviz_config_file(value, parameter_files, namespace):
+    """A temporary RViz file showing the launch's topics in the planner's planning frame."""
     default_frame = next(s.default for s in GRASP_PLANNER_PARAMS if s.name == "planning_frame")
     frame = value["planning_frame"] or parameter_from_files(
         parameter_files, namespace, "grasp_planner_node", "planning_frame", default_frame
@@ -89,9 +95,7 @@ def _rviz(value, parameter_files, namespace):
         "w", prefix="promptdepth_", suffix=".rviz", delete=False
     ) as out:
         yaml.safe_dump(config, out, sort_keys=False)
-    return Node(
-        package="rviz2", executable="rviz2", namespace=namespace, arguments=["-d", out.name]
-    )
+    return out.name
 
 
 def _nodes(context, *args, **kwargs):

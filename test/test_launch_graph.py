@@ -8,6 +8,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+import yaml
 
 from promptdepth_ros.errors import ConfigError
 from promptdepth_ros.ros.launch_graph import (
@@ -150,6 +151,22 @@ def test_launch_refuses_a_missing_params_file_and_starts_rviz_only_where_install
         "grasp_planner_node",
     ]
     assert module.OTHER_ARGUMENTS["use_rviz"][0] == str(module.rviz_available()).lower()
+    arguments = {"planning_frame": "", "image": "cam/image", "lidar": "/livox/lidar"}
+    files = [share_dir("config") / "grasp_planner.yaml", user]
+    rviz_file = Path(module._rviz_config_file(arguments, files, "arm1"))
+    config = yaml.safe_load(rviz_file.read_text())
+    rviz_file.unlink()
+    manager = config["Visualization Manager"]
+    topics = {d["Name"]: d.get("Topic", {}).get("Value") for d in manager["Displays"]}
+    assert topics["Camera image"] == "/arm1/cam/image" and topics["LiDAR"] == "/livox/lidar"
+    assert topics["Depth cloud"] == "/arm1/prompt_depth_node/points"
+    assert topics["Grasps"] == "/arm1/grasp_planner_node/markers"
+    assert manager["Global Options"]["Fixed Frame"] == "table"  # the params_file's
+    if not module.rviz_available():
+        context.launch_configurations["use_rviz"] = "true"
+        with pytest.raises(ConfigError, match="rviz2 is not installed"):
+            module._nodes(context)
+        context.launch_configurations["use_rviz"] = "false"
     context.launch_configurations["params_file"] = str(tmp_path / "missing.yaml")
     with pytest.raises(ConfigError, match=r"missing\.yaml is not a file"):
         module._nodes(context)
