@@ -12,6 +12,7 @@ from promptdepth_ros.engines.depth_pro.model import focal_from_fov, metric_depth
 from promptdepth_ros.engines.resampling import resize_image
 from promptdepth_ros.engines.spec import FocalSource
 from promptdepth_ros.errors import EngineError, EngineMismatch
+from promptdepth_ros.prompt.conditioning import ConditionedPrompt
 
 DEPTH_PRO_INPUTS = ("image",)
 DEPTH_PRO_OUTPUTS = ("depth", "fov")
@@ -52,7 +53,7 @@ class DepthProEngine:
     def infer(
         self,
         rgb: NDArray[np.uint8],
-        prompt_m: NDArray[np.float32] | None,
+        prompt: ConditionedPrompt | None,
         camera: CameraModel | None,
     ) -> DepthResult:
         """Metric depth (H, W) float32 metres at the image resolution, and the focal length

@@ -29,7 +29,11 @@ from promptdepth_ros.ros.convert.image import (
     image_to_depth_m,
     image_to_rgb,
 )
-from promptdepth_ros.ros.convert.pointcloud import check_cloud, depth_to_xyzrgb_cloud, read_xyz
+from promptdepth_ros.ros.convert.pointcloud import (
+    check_cloud,
+    depth_to_xyzrgb_cloud,
+    xyz_points,
+)
 from promptdepth_ros.ros.convert.stamps import check_stamp_not_ahead, stamp_ns, stamp_s
 
 InputMode = Literal["cloud", "depth", "none"]
@@ -80,7 +84,7 @@ def _prompt_source(
     stamp = stamp_ns(prompt_msg.header)
     if mode == "cloud":
         T = lookup(camera_frame, image_ns, prompt_msg.header.frame_id, stamp)
-        return LidarPrompt(read_xyz(prompt_msg), T)
+        return LidarPrompt(xyz_points(prompt_msg), T)
     depth = image_to_depth_m(prompt_msg)
     if len(msgs) == 3:
         return DepthImagePrompt(depth)
