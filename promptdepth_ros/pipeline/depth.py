@@ -126,25 +126,29 @@ class DepthPipeline:
         self._engine_for = {PromptDecision.USE: engine, PromptDecision.USE_LAST_GOOD: engine}
         if self._monocular is not None:
             self._engine_for[PromptDecision.MONOCULAR] = self._monocular
-        self.reconfigure(config)
+        self.check_config(config)
+        self.config = config
+        self._fallback = PromptFallback(config.conditioning)
 
     @property
     def decisions(self) -> dict[str, int]:
         """How often each fallback decision was taken."""
         return {d.value: n for d, n in self._fallback.counts.items()}
 
-    def reconfigure(self, config: PipelineConfig) -> None:
-        """Apply a new configuration from the next frame on (the fallback state restarts).
-
-        Raises ConfigError for the MONOCULAR fallback without a monocular engine.
-        """
+    def check_config(self, config: PipelineConfig) -> None:
+        """Raise ConfigError for the MONOCULAR fallback without a monocular engine."""
         if config.conditioning.fallback is FallbackMode.MONOCULAR and self._monocular is None:
             raise ConfigError(
                 "prompt.fallback is 'monocular' but no monocular engine is configured; "
                 "set monocular.name (e.g. depth_pro) or choose 'skip' or 'last_good'"
             )
+
+    def reconfigure(self, config: PipelineConfig) -> None:
+        """Apply a new configuration from the next frame on; the last good prompt and the
+        decision counts are kept. Raises ConfigError like :meth:`check_config`."""
+        self.check_config(config)
         self.config = config
-        self._fallback = PromptFallback(config.conditioning)
+        self._fallback.config = config.conditioning
 
     def process(self, frame: FrameInput) -> FrameOutput | FrameSkip:
         """Run one frame; a FrameSkip saying why when the fallback policy skips it.

@@ -26,6 +26,7 @@ SENSOR_TOPICS = {
     "camera_info": "/camera/camera_info",
     "points": "/lidar/points",
     "depth": "/lidar/depth",
+    "depth_camera_info": "/lidar/depth_camera_info",
 }
 # The graph's depth, cloud and grasp outputs by short name: (topic, message type). The nodes
 # also publish ~/confidence (engines that have one) and /diagnostics.
@@ -47,6 +48,8 @@ NODE_PARAMS: dict[str, tuple[ParamSpec, ...]] = {
 # left empty (its default) sets nothing, so the parameter files keep each setting's one default.
 PARAMETER_ARGUMENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "input_mode": (("prompt_depth_node", "input.mode"),),
+    "depth_registered": (("prompt_depth_node", "input.depth_registered"),),
+    "sync_policy": (("prompt_depth_node", "sync.policy"),),
     "engine": (("prompt_depth_node", "engine.name"),),
     "backend": (("prompt_depth_node", "engine.backend"),),
     "weights": (("prompt_depth_node", "engine.weights"),),
@@ -126,10 +129,12 @@ def grasp_graph(
     camera_info_topic: str = SENSOR_TOPICS["camera_info"],
     lidar_topic: str = SENSOR_TOPICS["points"],
     depth_topic: str = SENSOR_TOPICS["depth"],
+    depth_camera_info_topic: str = SENSOR_TOPICS["depth_camera_info"],
     prompt_overrides: dict[str, bool | int | float | str] | None = None,
     grasp_overrides: dict[str, bool | int | float | str] | None = None,
 ) -> tuple[GraphNode, GraphNode]:
-    """prompt_depth_node → grasp_planner_node, wired to the given sensor topics."""
+    """prompt_depth_node → grasp_planner_node, wired to the given sensor topics; the planner's
+    input is relative, so both nodes in one namespace find each other."""
     prompt = GraphNode(
         executable="prompt_depth_node",
         module="promptdepth_ros.ros.prompt_depth_node",
@@ -139,6 +144,7 @@ def grasp_graph(
             ("camera_info", camera_info_topic),
             ("points", lidar_topic),
             ("depth", depth_topic),
+            ("depth_camera_info", depth_camera_info_topic),
         ),
         overrides=dict(prompt_overrides or {}),
     )
@@ -146,7 +152,7 @@ def grasp_graph(
         executable="grasp_planner_node",
         module="promptdepth_ros.ros.grasp_planner_node",
         params_file="grasp_planner.yaml",
-        remappings=(("points", GRAPH_OUTPUTS["points"][0]),),
+        remappings=(("points", GRAPH_OUTPUTS["points"][0].lstrip("/")),),
         overrides=dict(grasp_overrides or {}),
     )
     return prompt, grasp
