@@ -20,7 +20,16 @@ ROSDEP_KEYS = {
     "tqdm": "python3-tqdm",
 }
 # Installed with pip (README, On a ROS 2 machine): no rosdep key.
-PIP_ONLY = {"open3d", "onnxruntime", "rosbags", "torch", "transformers", "onnx", "tensorrt"}
+PIP_ONLY = {
+    "open3d",
+    "onnxruntime",
+    "rosbags",
+    "torch",
+    "transformers",
+    "onnx",
+    "tensorrt",
+    "ray",  # the `cluster` extra (process-bag --ray)
+}
 # Imported only where installed (importlib.util.find_spec guards it).
 OPTIONAL = {"moveit_msgs"}
 # Declared but never imported by name: needed at run time all the same.
