@@ -97,8 +97,14 @@ def test_a_parameter_file_value_is_found_by_node_name_full_name_or_wildcard(
     assert parameter_from_files(both, "arm1", "grasp_planner_node", "planning_frame", "x") == (
         "table"
     )
-    # The package file's 'grasp_planner_node:' names the node outside any namespace.
-    assert parameter_from_files(both, "arm2", "grasp_planner_node", "planning_frame", "x") == "x"
+    # The package file's '/**/grasp_planner_node:' applies in any namespace ...
+    assert parameter_from_files(both, "arm2", "grasp_planner_node", "planning_frame", "x") == (
+        "base_link"
+    )
+    # ... a bare 'grasp_planner_node:' names the node outside any namespace.
+    user.write_text("grasp_planner_node:\n  ros__parameters:\n    planning_frame: table\n")
+    assert parameter_from_files([user], "arm2", "grasp_planner_node", "planning_frame", "x") == "x"
+    assert parameter_from_files([user], "", "grasp_planner_node", "planning_frame", "x") == "table"
     user.write_text("/**:\n  ros__parameters:\n    planning_frame: world\n")
     assert parameter_from_files(both, "", "grasp_planner_node", "planning_frame", "x") == "world"
 

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from ament_index_python.packages import PackageNotFoundError, get_package_prefix
 
+from promptdepth_ros.ros.parameter_files import node_parameters_in_file
 from promptdepth_ros.ros.share import share_dir
 
 RVIZ_TEMPLATE = "promptdepth.rviz"
@@ -50,14 +51,11 @@ def parameter_from_files(
     files: Sequence[Path], namespace: str, node_name: str, parameter: str, default: Any
 ) -> Any:
     """The value a node gets for ``parameter`` from ROS parameter ``files`` (the last file
-    that sets it wins, under ``/**``, ``/**/<node>`` or its full name, with or without the
-    leading slash, as rcl matches them), else ``default``."""
-    full_name = resolve_topic(namespace, node_name)
+    that sets it wins; sections matched as rcl matches them), else ``default``."""
     value = default
     for path in files:
         document = yaml.safe_load(path.read_text()) or {}
-        for key in ("/**", f"/**/{node_name}", full_name.lstrip("/"), full_name):
-            params = (document.get(key) or {}).get("ros__parameters") or {}
-            if parameter in params:
-                value = params[parameter]
+        params = node_parameters_in_file(document, namespace, node_name) or {}
+        if parameter in params:
+            value = params[parameter]
     return value

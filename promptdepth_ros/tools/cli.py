@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from promptdepth_ros.errors import ConfigError, PromptDepthError
+from promptdepth_ros.ros.parameter_files import node_parameters_in_file
 from promptdepth_ros.settings import ParamSpec, ParamValue, parameter_specs, validate_all
 
 
@@ -54,10 +55,15 @@ def node_parameters(
     values: dict[str, Any] = {}
     if path is not None:
         document = yaml.safe_load(path.read_text()) or {}
-        section = document.get(node_name) if isinstance(document, dict) else None
-        parameters = section.get("ros__parameters") if isinstance(section, dict) else None
-        if not isinstance(parameters, dict):
-            raise ConfigError(f"{path} has no '{node_name}:' section with ros__parameters")
+        try:
+            parameters = node_parameters_in_file(document, "", node_name)
+        except ConfigError as error:
+            raise ConfigError(f"{path}: {error}") from error
+        if parameters is None:
+            raise ConfigError(
+                f"{path} has no section for {node_name} ('/**/{node_name}:', '{node_name}:' "
+                "or '/**:' with ros__parameters)"
+            )
         values.update(parameters)
     values.update({key: value for key, value in given.items() if value is not None})
     names = [spec.name for spec in specs]
