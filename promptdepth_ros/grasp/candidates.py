@@ -17,7 +17,8 @@ TILT_ANGLES_RAD = np.deg2rad([0.0, 30.0, -30.0, 60.0, -60.0])  # top-down, tilte
 _LINE_RADIUS_VOXELS = 1.5  # how far an opposite point may lie from the closing line
 _SEED_CHUNK = 64
 _HEIGHT_FRACTIONS = (0.35, 0.5, 0.7)
-_PAD_REACH_VOXELS = 2.5
+MIN_CONTACT_DEPTH_M = 0.001  # fingertips reach at least this far past the closing line
+_REACH_SLACK_M = 0.001
 _EXTRA_AXES_RAD = np.deg2rad([30.0, 60.0, 120.0, 150.0])  # around the footprint's major axis
 _BOXY_RESULTANT = 0.5  # wall azimuths this aligned (mod 90 degrees) come from box faces
 
@@ -120,6 +121,36 @@ def horizontal_axes(
     return np.cos(theta)[:, None] * e1 + np.sin(theta)[:, None] * e2
 
 
+def palm_margin_m(config: GraspPlannerConfig) -> float:
+    """Distance the palm keeps from the object's top, metres (collision margin plus a fifth of
+    a voxel for the voxel centroids lying under a curved surface)."""
+    return config.collision_margin_m + 0.2 * config.voxel_size_m
+
+
+def _centred_feet(
+    points: NDArray[np.float64],
+    foot: NDArray[np.float64],
+    closing: NDArray[np.float64],
+    up: NDArray[np.float64],
+    config: GraspPlannerConfig,
+) -> NDArray[np.float64]:
+    """Feet (D, 3): ``foot`` moved, for each closing axis (D, 3), to the middle of the object's
+    extent between the pads, then across to the middle of the chord under the closing line, so
+    the fingers straddle the object and close through its middle even when the centre
+    estimate is off (thin bars, low discs)."""
+    feet = np.broadcast_to(foot, closing.shape).copy()
+    across = np.cross(up, closing)
+    half = 0.5 * config.gripper.finger_width_m
+    for move, slab in ((closing, across), (across, closing), (closing, across)):
+        rel = points[:, None, :] - feet[None]  # (K, D, 3)
+        along = np.einsum("kdj,dj->kd", rel, move)
+        inside = np.abs(np.einsum("kdj,dj->kd", rel, slab)) <= half
+        lo = np.where(inside, along, np.inf).min(axis=0)
+        hi = np.where(inside, along, -np.inf).max(axis=0)
+        feet += np.where(np.isfinite(lo), 0.5 * (lo + hi), 0.0)[:, None] * move
+    return feet
+
+
 def top_down_poses(
     points: NDArray[np.float64],
     normals: NDArray[np.float64],
@@ -130,7 +161,8 @@ def top_down_poses(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Centres (T, 3) and rotations (T, 3, 3) closing horizontally through the object's axis.
 
-    Centres sit on the vertical line through ``centre_m`` (the object's symmetry centre), at
+    Centres sit on the vertical line through ``centre_m`` (the object's symmetry centre), moved
+    along the closing axis to the middle of the object between the pads, at
     several heights between the support plane and the top of the object, down to as deep as
     the pads reach (the equator of round objects). Approaches point down (-up) and tilt about
     the closing axis by :data:`TILT_ANGLES_RAD`, which keeps the palm clear of neighbours.
@@ -142,15 +174,15 @@ def top_down_poses(
         up, base = plane_model[:3], float(plane_model[3])
     top = float((points @ up).max()) + base  # height of the object above the plane
     closing = horizontal_axes(points, normals, up, camera_position_m)
-    foot = centre_m - (centre_m @ up) * up
+    foot = _centred_feet(points, centre_m - (centre_m @ up) * up, closing, up, config)
     levels = [f * top for f in _HEIGHT_FRACTIONS]
     fingers = config.gripper.finger_depth_m
     # as deep as the pads reach above the top (round objects: close to the equator)
-    levels += [top - 0.5 * fingers, top - fingers + _PAD_REACH_VOXELS * config.voxel_size_m]
+    # the deepest line the palm allows over the top: big spheres close just above the equator
+    deepest = fingers - MIN_CONTACT_DEPTH_M - palm_margin_m(config) - _REACH_SLACK_M
+    levels += [top - 0.5 * fingers, top - deepest, top - 0.5 * (fingers + deepest)]
     levels.append(centre_m @ up + base)
     levels = [h for h in levels if 0.0 < h < top]
-    centres = np.concatenate(
-        [np.broadcast_to(foot + (h - base) * up, closing.shape) for h in levels]
-    )
+    centres = np.concatenate([foot + (h - base) * up for h in levels])
     rot = frames_around_closing(np.tile(closing, (len(levels), 1)), -up, TILT_ANGLES_RAD)
     return np.repeat(centres, len(TILT_ANGLES_RAD), axis=0), rot

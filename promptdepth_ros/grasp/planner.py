@@ -12,8 +12,10 @@ from scipy.spatial import cKDTree
 from promptdepth_ros.geometry.transforms import transform_points
 from promptdepth_ros.grasp.candidates import (
     APPROACH_ANGLES_RAD,
+    MIN_CONTACT_DEPTH_M,
     antipodal_pairs,
     frames_around_closing,
+    palm_margin_m,
     top_down_poses,
 )
 from promptdepth_ros.grasp.collision import (
@@ -35,7 +37,6 @@ from promptdepth_ros.grasp.scene_processing import (
 from promptdepth_ros.grasp.scoring import measure_contacts, score_terms, total_score
 from promptdepth_ros.grasp.types import Grasp, GraspPlannerConfig, ScoreTerms
 
-MIN_CONTACT_DEPTH_M = 0.005
 _COLLISION_CHUNK = 128
 _FIRST_COLLISION_CHUNK = 16  # most objects find their grasps among the first few candidates
 
@@ -95,15 +96,17 @@ def _object_candidates(
             g,
             config.table_clearance_m,
         ),
-        contact_depth_below_object(centres, rotations, whole, g, config.voxel_size_m),
+        contact_depth_below_object(centres, rotations, whole, g, palm_margin_m(config)),
     )
     reachable = depths >= MIN_CONTACT_DEPTH_M
     centres, rotations, depths = centres[reachable], rotations[reachable], depths[reachable]
     measured = measure_contacts(centres, rotations, depths, points, normals, config)
     radius = float(np.linalg.norm(points - back.centre_m, axis=1).max())
     terms = score_terms(measured, centres, rotations, back.centre_m, radius, config)
-    widths = measured.width_m + config.width_margin_m
-    ok = measured.found & (terms[:, 0] > 0.0) & (widths <= g.max_opening_m)
+    # the margin shrinks near the largest opening, down to min_width_clearance_m
+    widths = np.minimum(measured.width_m + config.width_margin_m, g.max_opening_m)
+    fits = measured.width_m + config.min_width_clearance_m <= g.max_opening_m
+    ok = measured.found & (terms[:, 0] > 0.0) & fits
     scores = total_score(terms, config)
     order = np.flatnonzero(ok)[np.argsort(-scores[ok], kind="stable")]
     return _Scored(
@@ -171,7 +174,10 @@ def plan_grasps(
 
     tic = time.perf_counter()
     up = np.array([0.0, 0.0, 1.0]) if scene.plane_model is None else scene.plane_model[:3]
-    backs = [mirrored_back(scene.points[i], scene.normals[i], up) for i in scene.clusters]
+    backs = [
+        mirrored_back(scene.points[i], scene.normals[i], up, scene.plane_model)
+        for i in scene.clusters
+    ]
     scored = [
         _object_candidates(scene, idx, back, config, camera, rng)
         for idx, back in zip(scene.clusters, backs, strict=True)
@@ -180,7 +186,7 @@ def plan_grasps(
 
     tic = time.perf_counter()
     # the plane itself is checked exactly; everything above it is an obstacle
-    above = scene.plane_distance(scene.points) > config.plane_distance_m
+    above = scene.plane_distance(scene.points) > scene.object_height_m
     objects = np.vstack([scene.points[above], *(back.points for back in backs)])
     obstacles = np.vstack(
         [objects, columns_below(objects, scene.plane_model, config.voxel_size_m)]

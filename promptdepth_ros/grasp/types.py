@@ -106,7 +106,19 @@ class GraspPlannerConfig:
     gripper: GripperModel = group(GripperModel)
     voxel_size_m: float = _length(0.005, "Voxel size of the downsampled cloud", 0.001, 0.1)
     plane_distance_m: float = _length(
-        0.01, "RANSAC inlier distance of the support plane", 0.001, 0.1
+        0.01,
+        "RANSAC inlier distance of the support plane (the object band comes from its noise)",
+        0.001,
+        0.1,
+    )
+    plane_noise_sigmas: float = setting(
+        4.0,
+        "Points higher than this many noise standard deviations of the plane fit are objects",
+        low=1.0,
+        high=20.0,
+    )
+    min_object_height_m: float = _length(
+        0.002, "Lowest object band above the plane (clean depth)", 0.0005, 0.05
     )
     cluster_eps_m: float = _length(
         0.012, "Neighbourhood radius of the Euclidean object clustering", 0.001, 0.2
@@ -121,11 +133,18 @@ class GraspPlannerConfig:
     width_margin_m: float = _length(
         0.01, "Added to the measured contact distance (both sides together)", 0.0, 0.1
     )
+    min_width_clearance_m: float = _length(
+        0.003,
+        "Least opening beyond the measured contact distance; the margin shrinks to it near the "
+        "largest opening",
+        0.0,
+        0.05,
+    )
     table_clearance_m: float = _length(
-        0.005, "Fingertips stay this far above the support plane", 0.0, 0.1
+        0.003, "Fingertips stay this far above the support plane", 0.0, 0.1
     )
     collision_margin_m: float = _length(
-        0.0015, "Gripper boxes grow by this (not into the closing gap)", 0.0, 0.05
+        0.0025, "Gripper boxes grow by this (not into the closing gap)", 0.0, 0.05
     )
     n_candidates: int = setting(
         300, "Candidates per object before collision checks", low=1, high=100000
@@ -157,6 +176,11 @@ class GraspPlannerConfig:
             raise ConfigError(
                 f"width_margin_m ({self.width_margin_m}) must be < max_opening_m "
                 f"({self.gripper.max_opening_m})"
+            )
+        if self.min_width_clearance_m > self.width_margin_m:
+            raise ConfigError(
+                f"min_width_clearance_m ({self.min_width_clearance_m}) must be <= "
+                f"width_margin_m ({self.width_margin_m})"
             )
         approach = np.asarray(self.preferred_approach, float)
         if abs(np.linalg.norm(approach) - 1.0) > 1e-3:
