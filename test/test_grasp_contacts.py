@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from promptdepth_ros.eval.grasp_eval import Verdict, evaluate_scene
+from promptdepth_ros.eval.grasp_check import Verdict
+from promptdepth_ros.eval.grasp_eval import evaluate_scene
 from promptdepth_ros.grasp.collision import columns_below, gripper_boxes, inflate_boxes
 from promptdepth_ros.grasp.scene_processing import mirrored_back, process_scene, symmetry_centre
 from promptdepth_ros.grasp.scoring import measure_contacts
@@ -119,7 +120,8 @@ def test_every_object_of_a_cluttered_generated_scene_gets_a_grasp_that_holds() -
     # thin box seen edge-on; each object's best grasp must pass the ground-truth check
     scene = generate_tabletop_scene(np.random.default_rng(1011), default_camera(320, 240))
     config = GraspPlannerConfig(workspace_min_m=WORKSPACE_MIN_M, workspace_max_m=WORKSPACE_MAX_M)
-    outcomes, _ = evaluate_scene(scene, render(scene).depth_m, config, 0.4, seed=1011)
+    result, _ = evaluate_scene(scene, render(scene).depth_m, config)
+    outcomes = result.objects
     assert len(outcomes) == 4
     for outcome in outcomes:
         assert outcome.checks, f"object {outcome.object_id} got no grasp"

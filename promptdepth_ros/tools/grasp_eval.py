@@ -1,8 +1,11 @@
-"""promptdepth-grasp-eval: grasp success on synthetic tabletop scenes, per depth source.
+"""promptdepth-grasp-eval: grasp success per situation on held-out tabletop scenes.
 
-Each scene is rendered, a depth source turns the frame into a depth image, the planner runs on
-the world-frame cloud and each object's best grasps are checked against the true primitives
-(:mod:`promptdepth_ros.eval.grasp_eval`). ``--json`` prints one JSON line last.
+Each scene (:mod:`promptdepth_ros.sim.grasp_scenes`) is rendered; a depth source gives a depth
+image (ground truth, or a simulated sensor through the depth pipeline and the guided engine);
+the planner plans on its cloud; each object's five best grasps are checked on the true shapes
+(:mod:`promptdepth_ros.eval.grasp_check`). Scenes come from two disjoint seed sets: ``tune``
+for developing the planner, ``heldout`` (the default) for the figures; tune on ``tune`` only.
+``--json`` prints one JSON line last.
 """
 
 from __future__ import annotations
@@ -10,52 +13,43 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from promptdepth_ros.errors import PromptDepthError
+from promptdepth_ros.eval.grasp_depth import (
+    DEFAULT_SOURCES,
+    SOURCE_NAMES,
+    DepthSource,
+    depth_source,
+)
 from promptdepth_ros.eval.grasp_eval import ObjectOutcome, evaluate_scene, summarize
 from promptdepth_ros.grasp.types import GraspPlannerConfig
-from promptdepth_ros.sim.render import RenderedFrame, render
-from promptdepth_ros.sim.scene import TabletopScene, default_camera, generate_tabletop_scene
+from promptdepth_ros.sim.grasp_scenes import (
+    OBJECTS_PER_SCENE,
+    WORKSPACE_HALF_M,
+    GraspScene,
+    generate_grasp_scene,
+)
+from promptdepth_ros.sim.render import render
+from promptdepth_ros.sim.scene import default_camera
 
-DepthSource = Callable[[RenderedFrame, TabletopScene, np.random.Generator], NDArray[np.float32]]
-WORKSPACE_MIN_M = (-0.4, -0.35, -0.05)
-WORKSPACE_MAX_M = (0.4, 0.35, 0.5)
-
-
-def ground_truth_source() -> DepthSource:
-    """The rendered depth itself."""
-
-    def depth(
-        frame: RenderedFrame, scene: TabletopScene, rng: np.random.Generator
-    ) -> NDArray[np.float32]:
-        return frame.depth_m
-
-    return depth
+# scene i of a set is drawn from np.random.default_rng([SEED_SETS[set], i]): disjoint streams
+SEED_SETS = {"tune": 1, "heldout": 2}
+DEFAULT_SCENES = 20
+_WORKSPACE_MARGIN_M = (0.1, 0.13)
 
 
-def guided_source() -> DepthSource:
-    """The weight-free guided engine on a simulated 256x192 LiDAR prompt."""
-    from promptdepth_ros.engines.guided import GuidedEngine
-    from promptdepth_ros.sim.lidar import simulate_lidar_depth
-
-    engine = GuidedEngine()
-
-    def depth(
-        frame: RenderedFrame, scene: TabletopScene, rng: np.random.Generator
-    ) -> NDArray[np.float32]:
-        prompt = simulate_lidar_depth(frame.depth_m, rng, out_hw=(192, 256))
-        return engine.infer(frame.rgb, prompt, scene.camera).depth_m
-
-    return depth
+def planner_workspace(
+    half_m: tuple[float, float],
+) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """Planner workspace corners (min, max) around a scene area of half extents ``half_m``."""
+    hx, hy = half_m[0] + _WORKSPACE_MARGIN_M[0], half_m[1] + _WORKSPACE_MARGIN_M[1]
+    return (-hx, -hy, -0.05), (hx, hy, 0.5)
 
 
-DEPTH_SOURCES: dict[str, Callable[[], DepthSource]] = {
-    "ground_truth": ground_truth_source,
-    "guided": guided_source,
-}
+WORKSPACE_MIN_M, WORKSPACE_MAX_M = planner_workspace(WORKSPACE_HALF_M)
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -66,60 +60,93 @@ def _size(text: str) -> tuple[int, int]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(prog="promptdepth-grasp-eval", description=__doc__)
-    parser.add_argument("--scenes", type=int, default=14, help="number of scenes (default 14)")
-    parser.add_argument("--seed", type=int, default=1000, help="seed of the first scene")
+    parser.add_argument(
+        "--seeds",
+        choices=sorted(SEED_SETS),
+        default="heldout",
+        help="scene set: heldout (the figures; default) or tune (for development)",
+    )
+    parser.add_argument(
+        "--scenes",
+        type=int,
+        default=DEFAULT_SCENES,
+        help=f"number of scenes, {OBJECTS_PER_SCENE} objects each (default {DEFAULT_SCENES})",
+    )
+    parser.add_argument("--first", type=int, default=0, help="index of the first scene (0)")
     parser.add_argument("--size", type=_size, default=(640, 480), help="image WxH (640x480)")
-    parser.add_argument("--friction", type=float, default=0.4, help="friction coefficient mu")
     parser.add_argument(
         "--source",
         action="append",
-        choices=sorted(DEPTH_SOURCES),
-        help="depth source (repeatable; default: all)",
+        choices=SOURCE_NAMES,
+        help=f"depth source (repeatable; default: {' and '.join(DEFAULT_SOURCES)})",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON summary line last")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.scenes < 1 or args.first < 0:
+        parser.error(f"need --scenes >= 1 and --first >= 0, got {args.scenes} and {args.first}")
+    return args
 
 
-def evaluate_source(
-    source: DepthSource, args: argparse.Namespace, config: GraspPlannerConfig
-) -> dict[str, float]:
-    """Run every scene through ``source`` and summarise the grasp checks."""
+def scene_rng(seed_set: str, index: int, stream: int = 0) -> np.random.Generator:
+    """The generator of scene ``index`` of ``seed_set`` (stream 0: the scene, 1: the sensor)."""
+    return np.random.default_rng([SEED_SETS[seed_set], index, stream])
+
+
+def evaluate_source(source: DepthSource, args: argparse.Namespace) -> dict[str, Any]:
+    """Run every scene through ``source``, plan, check, and summarise."""
     outcomes: list[ObjectOutcome] = []
-    plan_ms, depth_ms = [], []
-    for index in range(args.scenes):
-        seed = args.seed + index
-        scene = generate_tabletop_scene(np.random.default_rng(seed), default_camera(*args.size))
+    plan_ms, depth_ms, spurious = [], [], 0
+    for index in range(args.first, args.first + args.scenes):
+        gripper_config = GraspPlannerConfig()
+        grasp_scene: GraspScene = generate_grasp_scene(
+            scene_rng(args.seeds, index),
+            default_camera(*args.size),
+            gripper_config.gripper.max_opening_m,
+        )
+        low, high = planner_workspace(grasp_scene.workspace_half_m)
+        config = GraspPlannerConfig(workspace_min_m=low, workspace_max_m=high)
+        scene = grasp_scene.scene
         frame = render(scene)
         tic = time.perf_counter()
-        depth = source(frame, scene, np.random.default_rng(seed + 10_000))
+        depth = source(frame, scene, scene_rng(args.seeds, index, 1))
         depth_ms.append(1e3 * (time.perf_counter() - tic))
-        scene_outcomes, plan = evaluate_scene(scene, depth, config, args.friction, seed)
-        plan_ms.append(sum(plan.timings_ms.values()))
-        outcomes += scene_outcomes
+        result, plan = evaluate_scene(scene, depth, config, grasp_scene.situations)
+        plan_ms.append(sum(plan.timings_ms.values()) if plan is not None else 0.0)
+        outcomes += result.objects
+        spurious += result.spurious_grasps
     summary = summarize(outcomes)
     summary["ms_per_scene"] = float(np.mean(plan_ms))
     summary["depth_ms_per_scene"] = float(np.mean(depth_ms))
+    summary["spurious_grasps_per_scene"] = spurious / args.scenes
     return summary
+
+
+def format_rows(name: str, summary: dict[str, Any]) -> list[str]:
+    """Table rows of one depth source: overall, then one per situation."""
+    rows = [
+        f"{name:<22}{summary['objects']:>8}{summary['top1']:>8.3f}{summary['top5']:>8.3f}"
+        f"{summary['coverage']:>10.3f}{summary['ms_per_scene']:>10.1f}"
+    ]
+    for situation, rates in summary["situations"].items():
+        rows.append(
+            f"  {situation:<20}{rates['objects']:>8}{rates['top1']:>8.3f}{rates['top5']:>8.3f}"
+        )
+    rows.append(f"  best-grasp verdicts: {summary['top1_verdicts']}")
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = parse_args(argv)
-    config = GraspPlannerConfig(
-        workspace_min_m=WORKSPACE_MIN_M,
-        workspace_max_m=WORKSPACE_MAX_M,
-        friction_coefficient=args.friction,
-    )
-    results: dict[str, dict[str, float]] = {}
-    print(f"{'source':<14}{'objects':>8}{'top1':>8}{'top5':>8}{'coverage':>10}{'ms/scene':>10}")
-    for name in args.source or list(DEPTH_SOURCES):
-        summary = evaluate_source(DEPTH_SOURCES[name](), args, config)
-        summary["objects"] = int(summary["objects"])
-        results[name] = summary
-        print(
-            f"{name:<14}{summary['objects']:>8}{summary['top1']:>8.3f}{summary['top5']:>8.3f}"
-            f"{summary['coverage']:>10.3f}{summary['ms_per_scene']:>10.1f}"
-        )
+    results: dict[str, dict[str, Any]] = {}
+    print(f"scene set '{args.seeds}', scenes {args.first}..{args.first + args.scenes - 1}")
+    print(f"{'source':<22}{'objects':>8}{'top1':>8}{'top5':>8}{'coverage':>10}{'ms/scene':>10}")
+    try:
+        for name in dict.fromkeys(args.source or DEFAULT_SOURCES):
+            results[name] = evaluate_source(depth_source(name), args)
+            print("\n".join(format_rows(name, results[name])), flush=True)
+    except PromptDepthError as error:
+        raise SystemExit(f"promptdepth-grasp-eval: error: {error}") from error
     if args.json:
         print(json.dumps({"depth_sources": results}))
     return 0
