@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from promptdepth_ros.grasp.scene_processing import plane_axes, wall_azimuth
 from promptdepth_ros.grasp.types import GraspPlannerConfig
 
 APPROACH_ANGLES_RAD = np.deg2rad([0.0, 30.0, -30.0, 60.0, -60.0, 90.0, -90.0])
@@ -20,7 +21,6 @@ _HEIGHT_FRACTIONS = (0.35, 0.5, 0.7)
 MIN_CONTACT_DEPTH_M = 0.001  # fingertips reach at least this far past the closing line
 _REACH_SLACK_M = 0.001
 _EXTRA_AXES_RAD = np.deg2rad([30.0, 60.0, 120.0, 150.0])  # around the footprint's major axis
-_BOXY_RESULTANT = 0.5  # wall azimuths this aligned (mod 90 degrees) come from box faces
 
 
 def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -100,20 +100,16 @@ def horizontal_axes(
     faces), with a camera the direction across the line of sight (both silhouettes seen), and
     for round objects (walls not aligned mod 90 degrees) more every 30 degrees.
     """
-    e1 = _unit(np.cross(up, [1.0, 0.0, 0.0] if abs(up[0]) < 0.9 else [0.0, 1.0, 0.0]))
-    e2 = np.cross(up, e1)
+    e1, e2 = plane_axes(up)
     flat = np.stack([points @ e1, points @ e2], axis=1)
     flat -= flat.mean(axis=0)
     eigvecs = np.linalg.eigh(flat.T @ flat)[1]
     angles = [np.arctan2(eigvecs[1, i], eigvecs[0, i]) for i in range(2)]
-    walls = np.abs(normals @ up) < 0.5
+    walls = wall_azimuth(normals, up)
     boxy = False
-    if walls.sum() >= 3:
-        azimuth = np.arctan2(normals[walls] @ e2, normals[walls] @ e1)
-        resultant = np.exp(4j * azimuth).mean()  # box walls repeat every 90 degrees
-        mean4 = np.angle(resultant) / 4.0
-        angles += [mean4, mean4 + np.pi / 2]
-        boxy = abs(resultant) >= _BOXY_RESULTANT
+    if walls is not None:
+        angles += [walls[0], walls[0] + np.pi / 2]
+        boxy = walls[1]
     if camera_position_m is not None:
         sight = points.mean(axis=0) - np.asarray(camera_position_m)
         angles.append(np.arctan2(sight @ e2, sight @ e1) + np.pi / 2)

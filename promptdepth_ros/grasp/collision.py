@@ -183,7 +183,7 @@ def columns_below(
     neighbours = keys[:, None] + steps[None, :]
     found = np.searchsorted(keys, neighbours).clip(max=len(keys) - 1)
     inner = (keys[found] == neighbours).all(axis=1)
-    return cells[first[~inner]] * step_m
+    return filled[first[~inner]]  # real positions: grid-snapped ones stick out of the object
 
 
 def gather_neighbours(

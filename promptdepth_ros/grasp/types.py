@@ -134,7 +134,7 @@ class GraspPlannerConfig:
         0.01, "Added to the measured contact distance (both sides together)", 0.0, 0.1
     )
     min_width_clearance_m: float = _length(
-        0.003,
+        0.0015,
         "Least opening beyond the measured contact distance; the margin shrinks to it near the "
         "largest opening",
         0.0,
