@@ -177,6 +177,8 @@ def top_down_poses(
     # the deepest line the palm allows over the top: big spheres close just above the equator
     deepest = fingers - MIN_CONTACT_DEPTH_M - palm_margin_m(config) - _REACH_SLACK_M
     levels += [top - 0.5 * fingers, top - deepest, top - 0.5 * (fingers + deepest)]
+    # the lowest line whose fingertips stay above the table: objects a few millimetres tall
+    levels.append(config.table_clearance_m + MIN_CONTACT_DEPTH_M + _REACH_SLACK_M)
     levels.append(centre_m @ up + base)
     levels = [h for h in levels if 0.0 < h < top]
     centres = np.concatenate([foot + (h - base) * up for h in levels])

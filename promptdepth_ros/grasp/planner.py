@@ -20,6 +20,7 @@ from promptdepth_ros.grasp.candidates import (
 )
 from promptdepth_ros.grasp.collision import (
     below_plane,
+    closing_gap_boxes,
     columns_below,
     contact_depth_below_object,
     contact_depth_for_clearance,
@@ -121,26 +122,36 @@ def _object_candidates(
 
 def _first_collision_free(
     scored: _Scored,
+    label: int,
     obstacles: NDArray[np.float64],
+    owners: NDArray[np.int64],
     tree: cKDTree,
     plane_model: NDArray[np.float64] | None,
     config: GraspPlannerConfig,
 ) -> NDArray[np.int64]:
-    """Indices of the best ``top_k_per_object`` candidates whose gripper and approach miss the
-    ``obstacles`` (P, 3) (indexed by ``tree``) and the plane."""
+    """Indices of the best ``top_k_per_object`` candidates of object ``label`` whose gripper and
+    approach miss the ``obstacles`` (P, 3) (indexed by ``tree``) and the plane, and whose
+    closing gap holds no obstacle of another ``owners`` (P,) label."""
     kept: list[NDArray[np.int64]] = []
     found = 0
     start, chunk = 0, _FIRST_COLLISION_CHUNK
     while start < len(scored.scores):
         rows = np.arange(start, min(start + chunk, len(scored.scores)))
         start, chunk = start + chunk, min(2 * chunk, _COLLISION_CHUNK)
-        boxes = inflate_boxes(
-            gripper_boxes(config.gripper, scored.widths[rows], scored.depths[rows]),
-            config.collision_margin_m,
-        )
+        exact = gripper_boxes(config.gripper, scored.widths[rows], scored.depths[rows])
+        boxes = inflate_boxes(exact, config.collision_margin_m)
         c, r = scored.centres[rows], scored.rotations[rows]
-        free = ~below_plane(c, r, boxes, plane_model, 0.0)
-        free[free] = points_in_boxes(c[free], r[free], boxes[free], obstacles, tree) == 0
+        # the plane is known better than the cloud's points: no margin under the fingertips
+        free = ~below_plane(c, r, exact, plane_model, 0.0)
+        gap = closing_gap_boxes(config.gripper, scored.widths[rows], scored.depths[rows])
+        gap[:, 0, ::2] -= config.collision_margin_m  # grown along X and Z, not into the pads
+        gap[:, 1, ::2] += config.collision_margin_m
+        free[free] = (
+            points_in_boxes(
+                c[free], r[free], boxes[free], obstacles, tree, (gap[free], owners, label)
+            )
+            == 0
+        )
         kept.append(rows[free])
         found += int(free.sum())
         if found >= config.top_k_per_object:
@@ -188,13 +199,17 @@ def plan_grasps(
     # the plane itself is checked exactly; everything above it is an obstacle
     above = scene.plane_distance(scene.points) > scene.object_height_m
     objects = np.vstack([scene.points[above], *(back.points for back in backs)])
-    obstacles = np.vstack(
-        [objects, columns_below(objects, scene.plane_model, config.voxel_size_m)]
+    labels = np.concatenate(
+        [scene.cluster_labels[above], *(np.full(len(b.points), i) for i, b in enumerate(backs))]
     )
+    solid, under = columns_below(objects, scene.plane_model, config.voxel_size_m)
+    obstacles, owners = np.vstack([objects, solid]), np.concatenate([labels, labels[under]])
     tree = cKDTree(obstacles)
     per_object: dict[int, tuple[Grasp, ...]] = {}
     for label, object_scored in enumerate(scored):
-        chosen = _first_collision_free(object_scored, obstacles, tree, scene.plane_model, config)
+        chosen = _first_collision_free(
+            object_scored, label, obstacles, owners, tree, scene.plane_model, config
+        )
         per_object[label] = tuple(_to_grasp(object_scored, int(i), label, config) for i in chosen)
     timings["collision_ms"] = 1e3 * (time.perf_counter() - tic)
     everything = sorted(

@@ -170,7 +170,7 @@ def measure_contacts(
                 sign * local[pad, 1],
                 local[pad, 2],
                 m,
-                0.25 * g.finger_width_m,
+                0.5 * g.finger_width_m - _OUTLINE_BIN_VOXELS * config.voxel_size_m,
                 _OUTLINE_BIN_VOXELS * config.voxel_size_m,
             )
             for sign in (1, -1)

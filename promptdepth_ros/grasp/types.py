@@ -141,7 +141,7 @@ class GraspPlannerConfig:
         0.05,
     )
     table_clearance_m: float = _length(
-        0.003, "Fingertips stay this far above the support plane", 0.0, 0.1
+        0.002, "Fingertips stay this far above the support plane", 0.0, 0.1
     )
     collision_margin_m: float = _length(
         0.0025, "Gripper boxes grow by this (not into the closing gap)", 0.0, 0.05
