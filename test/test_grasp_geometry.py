@@ -133,3 +133,16 @@ def test_grasp_quaternion_and_pre_grasp_position() -> None:
         ]
     )
     np.testing.assert_allclose(rebuilt, TOP_DOWN, atol=1e-12)
+
+
+def test_presets_fill_the_dimensions_left_at_zero_and_explicit_ones_win() -> None:
+    franka = GripperModel(preset="franka_hand")
+    assert franka.max_opening_m == pytest.approx(0.08)
+    assert franka.palm_span_m == pytest.approx(0.204)
+    custom = GripperModel(preset="robotiq_2f_85", finger_depth_m=0.05)
+    assert (custom.max_opening_m, custom.finger_depth_m) == pytest.approx((0.085, 0.05))
+    assert GripperModel().max_opening_m == pytest.approx(0.10)
+    with pytest.raises(ConfigError, match="preset"):
+        GripperModel(preset="acme_claw")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="palm_width_m"):
+        GripperModel(preset="robotiq_2f_140", palm_width_m=0.15)  # narrower than the fingers

@@ -4,6 +4,8 @@ neighbour in the closing gap, a noisy table."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from scipy.ndimage import zoom
@@ -11,7 +13,8 @@ from scipy.ndimage import zoom
 from promptdepth_ros.eval.grasp_check import Verdict, check_grasp
 from promptdepth_ros.eval.grasp_eval import plan_on_depth
 from promptdepth_ros.grasp.planner import GraspPlan
-from promptdepth_ros.grasp.types import Grasp, GraspPlannerConfig
+from promptdepth_ros.grasp.types import Grasp, GraspPlannerConfig, GripperModel
+from promptdepth_ros.ros.grasp_planner_params import grasp_config_from_params
 from promptdepth_ros.sim.render import render
 from promptdepth_ros.sim.scene import (
     Primitive,
@@ -154,3 +157,36 @@ def test_plan_of_a_noise_free_table_keeps_the_lowest_band() -> None:
     scene = _scene()
     plan: GraspPlan = plan_on_depth(render(scene).depth_m, scene, CONFIG)
     assert plan.scene.plane_noise_m < 1e-4
+
+
+def test_robotiq_2f_140_preset_from_the_node_parameters_plans_a_box_too_wide_for_100_mm() -> None:
+    config = grasp_config_from_params(
+        {
+            "grasp.preset": "robotiq_2f_140",
+            "grasp.workspace_min_m": [-0.3, -0.3, -0.05],
+            "grasp.workspace_max_m": [0.3, 0.3, 0.4],
+        }
+    )
+    assert config.gripper.max_opening_m == pytest.approx(0.14)
+    box = _prim(BOX, (0.2, 0.12, 0.06), (0.0, 0.0, 0.03), yaw=0.3)
+    scene = _scene(box)
+    plan = plan_on_depth(render(scene).depth_m, scene, config)
+    grasps = _grasps_on(plan, box)
+    assert grasps
+    check = check_grasp(grasps[0], box, (scene.table, box), config.gripper)
+    assert check.verdict is Verdict.SUCCESS, check
+    assert 0.12 < grasps[0].width_m <= 0.14
+    assert _grasps_on(_plan(scene), box) == []  # the default 100 mm gripper cannot
+
+
+def test_grasps_are_published_at_the_configured_tcp() -> None:
+    gripper = GripperModel(tcp_depth_m=0.01)
+    config = replace(CONFIG, gripper=gripper)
+    box = _prim(BOX, (0.05, 0.04, 0.08), (0.0, 0.0, 0.04), yaw=0.3)
+    scene = _scene(box)
+    best = plan_on_depth(render(scene).depth_m, scene, config).grasps[0]
+    fingertips = best.position_m + best.contact_depth_m * best.approach
+    np.testing.assert_allclose(best.tcp_position_m(), fingertips - 0.01 * best.approach)
+    np.testing.assert_allclose(
+        best.pre_grasp_position(), best.tcp_position_m() - 0.1 * best.approach
+    )

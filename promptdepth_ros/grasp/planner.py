@@ -229,6 +229,7 @@ def _to_grasp(scored: _Scored, i: int, label: int, config: GraspPlannerConfig) -
         score_terms=ScoreTerms(*(float(t) for t in terms)),
         pre_grasp_distance_m=config.gripper.approach_distance_m,
         contact_depth_m=float(scored.depths[i]),
+        tcp_offset_m=float(scored.depths[i]) - config.gripper.tcp_depth_m,
     )
 
 
