@@ -172,15 +172,22 @@ def top_down_poses(
     closing = horizontal_axes(points, normals, up, camera_position_m)
     foot = _centred_feet(points, centre_m - (centre_m @ up) * up, closing, up, config)
     levels = [f * top for f in _HEIGHT_FRACTIONS]
-    fingers = config.gripper.finger_depth_m
-    # as deep as the pads reach above the top (round objects: close to the equator)
+    fingers, voxel = config.gripper.finger_depth_m, config.voxel_size_m
     # the deepest line the palm allows over the top: big spheres close just above the equator
     deepest = fingers - MIN_CONTACT_DEPTH_M - palm_margin_m(config) - _REACH_SLACK_M
     levels += [top - 0.5 * fingers, top - deepest, top - 0.5 * (fingers + deepest)]
     # the lowest line whose fingertips stay above the table: objects a few millimetres tall
     levels.append(config.table_clearance_m + MIN_CONTACT_DEPTH_M + _REACH_SLACK_M)
     levels.append(centre_m @ up + base)
-    levels = [h for h in levels if 0.0 < h < top]
+    # levels within half a voxel of a kept one measure the same contacts (the special levels
+    # come first and are kept)
+    kept: list[float] = []
+    for h in levels[3:] + levels[:3]:
+        if 0.0 < h < top and all(abs(h - k) >= 0.5 * voxel for k in kept):
+            kept.append(h)
+    levels = kept
+    if not levels:
+        return np.zeros((0, 3)), np.zeros((0, 3, 3))
     centres = np.concatenate([foot + (h - base) * up for h in levels])
     rot = frames_around_closing(np.tile(closing, (len(levels), 1)), -up, TILT_ANGLES_RAD)
     return np.repeat(centres, len(TILT_ANGLES_RAD), axis=0), rot

@@ -241,6 +241,9 @@ def points_in_boxes(
     query = centres + np.einsum("mij,mj->mi", rotations, mid_local)
     rows, idx = gather_neighbours(tree, query, 0.5 * np.linalg.norm(hi - lo, axis=1))
     local = np.einsum("nji,nj->ni", rotations[rows], points[idx] - centres[rows])
+    # most points of the ball lie outside the boxes' common bounding box: drop them first
+    near = np.all((local >= lo[rows]) & (local <= hi[rows]), axis=1)
+    rows, idx, local = rows[near], idx[near], local[near]
     inside = np.all(
         (local[:, None, :] >= boxes[rows, :, 0]) & (local[:, None, :] <= boxes[rows, :, 1]), axis=2
     )

@@ -88,15 +88,19 @@ def _object_candidates(
         [frames_around_closing(axes, preferred, APPROACH_ANGLES_RAD), td_rot]
     )
     g = config.gripper
+    # the cheap table limit first: the palm limit only for what the table leaves reachable
+    depths = contact_depth_for_clearance(
+        centres,
+        rotations,
+        np.full(len(centres), g.max_opening_m),
+        scene.plane_model,
+        g,
+        config.table_clearance_m,
+    )
+    keep = depths >= MIN_CONTACT_DEPTH_M
+    centres, rotations = centres[keep], rotations[keep]
     depths = np.minimum(
-        contact_depth_for_clearance(
-            centres,
-            rotations,
-            np.full(len(centres), g.max_opening_m),
-            scene.plane_model,
-            g,
-            config.table_clearance_m,
-        ),
+        depths[keep],
         contact_depth_below_object(centres, rotations, whole, g, palm_margin_m(config)),
     )
     reachable = depths >= MIN_CONTACT_DEPTH_M
