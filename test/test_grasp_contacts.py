@@ -8,7 +8,8 @@ import pytest
 from promptdepth_ros.eval.grasp_check import Verdict
 from promptdepth_ros.eval.grasp_eval import evaluate_scene
 from promptdepth_ros.grasp.collision import columns_below, gripper_boxes, inflate_boxes
-from promptdepth_ros.grasp.scene_processing import mirrored_back, process_scene, symmetry_centre
+from promptdepth_ros.grasp.object_shape import mirrored_back, symmetry_centre
+from promptdepth_ros.grasp.scene_processing import process_scene
 from promptdepth_ros.grasp.scoring import measure_contacts
 from promptdepth_ros.grasp.types import GraspPlannerConfig, GripperModel
 from promptdepth_ros.sim.render import render

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from promptdepth_ros.grasp.scene_processing import plane_axes, wall_azimuth
+from promptdepth_ros.grasp.object_shape import plane_axes, wall_azimuth
 from promptdepth_ros.grasp.types import GraspPlannerConfig
 
 APPROACH_ANGLES_RAD = np.deg2rad([0.0, 30.0, -30.0, 60.0, -60.0, 90.0, -90.0])

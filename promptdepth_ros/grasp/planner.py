@@ -28,13 +28,8 @@ from promptdepth_ros.grasp.collision import (
     inflate_boxes,
     points_in_boxes,
 )
-from promptdepth_ros.grasp.scene_processing import (
-    MirroredBack,
-    ProcessedScene,
-    finite_points,
-    mirrored_back,
-    process_scene,
-)
+from promptdepth_ros.grasp.object_shape import MirroredBack, mirrored_back
+from promptdepth_ros.grasp.scene_processing import ProcessedScene, finite_points, process_scene
 from promptdepth_ros.grasp.scoring import measure_contacts, score_terms, total_score
 from promptdepth_ros.grasp.types import Grasp, GraspPlannerConfig, ScoreTerms
 

@@ -23,7 +23,7 @@ Score terms, each in [0, 1] (``theta_s`` = angle between the closing line and si
   ``max_s(theta_s) >= phi`` slips and is rejected;
 * support = min(1, points in the closing region / (finger_depth * finger_width / voxel**2));
 * symmetry = 1 - min(1, |grasp centre - object centre| / object radius), with the object centre
-  the symmetry centre of :func:`promptdepth_ros.grasp.scene_processing.symmetry_centre` (the
+  the symmetry centre of :func:`promptdepth_ros.grasp.object_shape.symmetry_centre` (the
   centroid of a partial view is biased towards the camera);
 * approach = 1 - angle(approach, preferred approach) / pi.
 
