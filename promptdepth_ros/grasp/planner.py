@@ -29,7 +29,12 @@ from promptdepth_ros.grasp.collision import (
     points_in_boxes,
 )
 from promptdepth_ros.grasp.object_shape import MirroredBack, mirrored_back
-from promptdepth_ros.grasp.scene_processing import ProcessedScene, finite_points, process_scene
+from promptdepth_ros.grasp.scene_processing import (
+    NOT_AN_OBJECT,
+    ProcessedScene,
+    finite_points,
+    process_scene,
+)
 from promptdepth_ros.grasp.scoring import measure_contacts, score_terms, total_score
 from promptdepth_ros.grasp.types import Grasp, GraspPlannerConfig, ScoreTerms
 
@@ -137,20 +142,24 @@ def _first_collision_free(
     while start < len(scored.scores):
         rows = np.arange(start, min(start + chunk, len(scored.scores)))
         start, chunk = start + chunk, min(2 * chunk, _COLLISION_CHUNK)
-        exact = gripper_boxes(config.gripper, scored.widths[rows], scored.depths[rows])
-        boxes = inflate_boxes(exact, config.collision_margin_m)
+        w, d = scored.widths[rows], scored.depths[rows]
+        exact = gripper_boxes(config.gripper, w, d)
         c, r = scored.centres[rows], scored.rotations[rows]
         # the plane is known better than the cloud's points: no margin under the fingertips
         free = ~below_plane(c, r, exact, plane_model, 0.0)
-        gap = closing_gap_boxes(config.gripper, scored.widths[rows], scored.depths[rows])
+        gap = closing_gap_boxes(config.gripper, w, d)
         gap[:, 0, ::2] -= config.collision_margin_m  # grown along X and Z, not into the pads
         gap[:, 1, ::2] += config.collision_margin_m
-        free[free] = (
-            points_in_boxes(
-                c[free], r[free], boxes[free], obstacles, tree, (gap[free], owners, label)
-            )
-            == 0
+        # the gripper at the grasp first (a small ball of points), then the swept approach
+        still = inflate_boxes(
+            gripper_boxes(config.gripper, w, d, False), config.collision_margin_m
         )
+        hits = points_in_boxes(
+            c[free], r[free], still[free], obstacles, tree, (gap[free], owners, label)
+        )
+        free[free] = hits == 0
+        swept = inflate_boxes(exact, config.collision_margin_m)
+        free[free] = points_in_boxes(c[free], r[free], swept[free], obstacles, tree) == 0
         kept.append(rows[free])
         found += int(free.sum())
         if found >= config.top_k_per_object:
@@ -199,7 +208,7 @@ def plan_grasps(
     above = scene.plane_distance(scene.points) > scene.object_height_m
     objects = np.vstack([scene.points[above], *(back.points for back in backs)])
     labels = np.concatenate(
-        [scene.cluster_labels[above], *(np.full(len(b.points), i) for i, b in enumerate(backs))]
+        [_owners(scene, above, config), *(np.full(len(b.points), i) for i, b in enumerate(backs))]
     )
     solid, under = columns_below(objects, scene.plane_model, config.voxel_size_m)
     obstacles, owners = np.vstack([objects, solid]), np.concatenate([labels, labels[under]])
@@ -215,6 +224,24 @@ def plan_grasps(
         (g for grasps in per_object.values() for g in grasps), key=lambda g: -g.score
     )
     return GraspPlan(tuple(everything[: config.top_k_total]), per_object, scene, timings)
+
+
+def _owners(
+    scene: ProcessedScene, above: NDArray[np.bool_], config: GraspPlannerConfig
+) -> NDArray[np.int64]:
+    """Object label (K,) of the points above the plane; an unclustered point (a crease, a
+    fragment too small to be an object) belongs to the nearest object within ``cluster_eps_m``,
+    so it does not block the closing gap of its own object."""
+    labels = scene.cluster_labels[above]
+    loose, clustered = labels < 0, labels >= 0
+    if loose.any() and clustered.any():
+        points = scene.points[above]
+        distance, nearest = cKDTree(points[clustered]).query(points[loose])
+        labels = labels.copy()
+        labels[loose] = np.where(
+            distance <= config.cluster_eps_m, labels[clustered][nearest], NOT_AN_OBJECT
+        )
+    return labels
 
 
 def _to_grasp(scored: _Scored, i: int, label: int, config: GraspPlannerConfig) -> Grasp:
