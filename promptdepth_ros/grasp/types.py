@@ -143,7 +143,7 @@ class GraspPlannerConfig:
         0.1,
     )
     plane_noise_sigmas: float = setting(
-        4.0,
+        3.0,
         "Points higher than this many noise standard deviations of the plane fit are objects",
         low=1.0,
         high=20.0,
