@@ -143,7 +143,8 @@ def _centred_feet(
         inside = np.abs(np.einsum("kdj,dj->kd", rel, slab)) <= half
         lo = np.where(inside, along, np.inf).min(axis=0)
         hi = np.where(inside, along, -np.inf).max(axis=0)
-        feet += np.where(np.isfinite(lo), 0.5 * (lo + hi), 0.0)[:, None] * move
+        seen = np.isfinite(lo)  # no point between the pads: the foot stays
+        feet[seen] += (0.5 * (lo[seen] + hi[seen]))[:, None] * move[seen]
     return feet
 
 
