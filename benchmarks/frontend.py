@@ -36,12 +36,13 @@ from promptdepth_ros.geometry.transforms import (
     quaternion_to_matrix,
     transform_points,
 )
-from promptdepth_ros.prompt.projection import project_points_to_depth
+from promptdepth_ros.prompt.projection import project_cloud_to_depth, project_points_to_depth
 from promptdepth_ros.ros.convert.image import message_data
 from promptdepth_ros.ros.convert.pointcloud import (
     create_xyzrgb_cloud,
     depth_to_xyzrgb_cloud,
     read_xyz,
+    xyz_points,
     xyzrgb_fields,
 )
 
@@ -108,8 +109,7 @@ def lidar_cloud(n_points: int, seed: int = 0) -> PointCloud2:
 
 
 def ours_cloud_to_prompt(msg: PointCloud2) -> np.ndarray:
-    points = transform_points(T_CAMERA_LIDAR, read_xyz(msg))
-    return project_points_to_depth(points, RGB_CAMERA, PROMPT_HW)
+    return project_cloud_to_depth(xyz_points(msg), T_CAMERA_LIDAR, RGB_CAMERA, PROMPT_HW)
 
 
 def reference_cloud_to_prompt(lib: ModuleType, msg: PointCloud2) -> np.ndarray:

@@ -19,6 +19,10 @@ class InvalidStamp(InputError):
     """A header stamp that is no ROS time: negative, nanosec >= 1e9, or far ahead of the clock."""
 
 
+class CorruptMessage(InputError):
+    """Recorded bytes that do not deserialise as their message type (a damaged bag)."""
+
+
 class UnsupportedEncoding(InputError):
     """An image encoding or point field layout that the package does not read."""
 

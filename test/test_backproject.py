@@ -43,6 +43,15 @@ def test_distorted_back_projection_reprojects_to_the_same_pixels():
 def test_wrong_depth_size_is_rejected():
     with pytest.raises(InputError, match="scaled"):
         depth_to_points(np.ones((5, 8), np.float32), CAMERA)
+    with pytest.raises(InputError, match="from row 4"):
+        depth_to_points(np.ones((3, CAMERA.width), np.float32), CAMERA, first_row=4)
+
+
+def test_a_band_of_rows_gives_the_rows_of_the_whole_image():
+    depth = np.random.default_rng(2).uniform(0.5, 3.0, (CAMERA.height, CAMERA.width))
+    whole = depth_to_points(depth.astype(np.float32), CAMERA)
+    band = depth_to_points(depth[2:5].astype(np.float32), CAMERA, first_row=2)
+    np.testing.assert_array_equal(band, whole[2:5])
 
 
 def test_ply_holds_only_finite_points_with_colour(tmp_path):
@@ -69,3 +78,11 @@ def test_ply_is_readable_by_open3d(tmp_path):
     cloud = o3d.io.read_point_cloud(str(path))
     np.testing.assert_allclose(np.asarray(cloud.points), xyz, rtol=1e-6)
     np.testing.assert_allclose(np.asarray(cloud.colors) * 255, rgb, atol=1e-3)
+
+
+def test_undistorted_points_are_the_cached_pixel_rays_times_depth():
+    depth = np.random.default_rng(3).uniform(0.5, 3.0, (CAMERA.height, CAMERA.width))
+    points = depth_to_points(depth.astype(np.float32), CAMERA)
+    rays = pixel_rays(CAMERA)
+    np.testing.assert_array_equal(points[..., 0], rays[0] * depth.astype(np.float32))
+    np.testing.assert_array_equal(points[..., 1], rays[1] * depth.astype(np.float32))

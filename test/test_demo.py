@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,80 @@ def test_demo_replays_through_the_nodes_and_writes_its_outputs(tmp_path: Path) -
     for name in ("depth.png", "depth_ground_truth.png", "cloud.ply"):
         assert (out / name).stat().st_size > 1000
     assert (out / "output_bag" / "metadata.yaml").is_file()
+
+
+def test_demo_never_deletes_a_directory_it_did_not_make(tmp_path: Path, capsys) -> None:
+    from promptdepth_ros.tools import demo
+
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "thesis.tex").write_text("years of work")
+    assert demo.main(["--out", str(theirs)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: --out {theirs} exists and was not made by the demo; choose another directory "
+        "(the demo deletes only directories it made)\n"
+    )
+    assert (theirs / "thesis.tex").read_text() == "years of work"
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    demo.prepare_out(empty)  # an empty directory is used
+    (empty / "old_summary.json").write_text("{}")
+    demo.prepare_out(empty)  # made by the demo: emptied for the next run
+    assert sorted(p.name for p in empty.iterdir()) == [demo.MARKER, "logs"]
+
+
+def test_random_onnx_model_fits_the_demo_sizes(tmp_path: Path) -> None:
+    import argparse
+
+    from engine_fixtures import generated_scene
+
+    from promptdepth_ros.engines.registry import create_engine
+    from promptdepth_ros.engines.spec import EngineSpec
+    from promptdepth_ros.pipeline.depth import PipelineConfig
+    from promptdepth_ros.prompt.conditioning import condition_prompt
+    from promptdepth_ros.tools import demo
+
+    args = argparse.Namespace(height=48, width=64, input_long_side=56)
+    path = demo.export_random_onnx(args, tmp_path / "model.onnx")
+    spec = EngineSpec(engine="promptda", backend="onnxruntime", onnx_path=path, input_long_side=56)
+    engine = create_engine(spec)
+    rgb, raw = generated_scene(48, 64, PipelineConfig().prompt_hw)
+    assert engine.infer(rgb, condition_prompt(raw), None).depth_m.shape == (48, 64)
+    engine.close()
+
+
+@pytest.mark.slow
+def test_demo_stops_at_once_with_the_reason_a_node_cannot_configure(tmp_path: Path) -> None:
+    """Before, the demo waited 120 s for subscriptions that never came."""
+    start = time.monotonic()
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "promptdepth_ros.tools.demo",
+            "--out",
+            str(tmp_path / "demo"),
+            "--engine",
+            "promptda",
+            "--backend",
+            "onnxruntime",  # no ONNX file and no --random-init: configure fails
+            "--duration",
+            "0.3",
+            "--width",
+            "64",
+            "--height",
+            "48",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 2, run.stdout[-2000:] + run.stderr[-2000:]
+    assert time.monotonic() - start < 60.0
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+    assert run.stderr.startswith("error: the nodes did not subscribe: prompt_depth_node: [ERROR]")
+    assert "cannot configure: parameters 'engine.*': EngineSpec.onnx_path is required" in (
+        run.stderr
+    )

@@ -26,7 +26,9 @@ from promptdepth_ros.engines.depth_pro.model import (
     metric_depth_from_canonical,
     random_depth_pro,
 )
+from promptdepth_ros.engines.registry import create_engine
 from promptdepth_ros.engines.resampling import resize_image
+from promptdepth_ros.engines.spec import EngineSpec
 from promptdepth_ros.errors import CheckpointError, ConfigError, EngineError, InputError
 
 
@@ -83,10 +85,10 @@ def test_engine_uses_camera_fx_scaled_to_the_image_width(engine: DepthProEngine)
     rgb, _ = generated_scene(60, 80, (4, 4))
     camera = CameraModel(width=160, height=120, fx=200.0, fy=200.0, cx=80.0, cy=60.0)
     with_camera = engine.infer(rgb, None, camera)
-    assert with_camera.focal_px == pytest.approx(100.0)
+    assert with_camera.focal_px is None  # nothing estimated
     without_camera = engine.infer(rgb, None, None)
     assert without_camera.focal_px is not None and without_camera.focal_px != 100.0
-    # depth is proportional to the focal length used
+    # depth is proportional to the focal length used (fx 200 at 160 px = 100 at 80 px)
     ratio = with_camera.depth_m / without_camera.depth_m
     unclamped = (with_camera.depth_m < 1e3) & (without_camera.depth_m < 1e3)
     np.testing.assert_allclose(ratio[unclamped], 100.0 / without_camera.focal_px, rtol=1e-4)
@@ -101,6 +103,27 @@ def test_engine_focal_without_camera_comes_from_the_fov_head(engine: DepthProEng
     )
     fov = float(engine.backend.infer({"image": image})["fov"][0])
     assert engine.infer(rgb, None, None).focal_px == pytest.approx(focal_from_fov(fov, 80))
+
+
+def test_estimated_focal_source_uses_the_fov_head_even_with_a_camera() -> None:
+    spec = EngineSpec(
+        engine="depth_pro",
+        backend="torch",
+        random_init=True,
+        depth_pro_size="reduced",
+        focal_source="estimated",
+    )
+    estimating = create_engine(spec)
+    assert isinstance(estimating, DepthProEngine) and estimating.focal_source == "estimated"
+    rgb, _ = generated_scene(60, 80, (4, 4))
+    camera = CameraModel(width=80, height=60, fx=100.0, fy=100.0, cx=40.0, cy=30.0)
+    image = resize_image(rgb.astype(np.float32) / 255.0, 256, 256, "bilinear")
+    outputs = estimating.backend.infer({"image": image.transpose(2, 0, 1)[None].copy()})
+    focal = focal_from_fov(float(outputs["fov"][0]), 80)
+    result = estimating.infer(rgb, None, camera)
+    assert result.focal_px == pytest.approx(focal) and abs(focal - 100.0) > 1.0
+    expected = metric_depth_from_canonical(outputs["depth"].reshape(256, 256), 60, 80, focal)
+    np.testing.assert_allclose(result.depth_m, expected, rtol=1e-5)
 
 
 def test_saved_depth_pro_directory_loads_back_with_identical_output(tmp_path: Path) -> None:
@@ -135,7 +158,7 @@ class _BadFovBackend:
 def test_impossible_fov_without_camera_is_an_engine_error() -> None:
     engine = DepthProEngine(_BadFovBackend(), 8)  # type: ignore[arg-type]
     rgb = np.zeros((8, 8, 3), np.uint8)
-    with pytest.raises(EngineError, match="pass the camera model"):
+    with pytest.raises(EngineError, match=r"use focal\.source 'camera_info' with a CameraInfo"):
         engine.infer(rgb, None, None)
     camera = CameraModel(width=8, height=8, fx=8.0, fy=8.0, cx=4.0, cy=4.0)
     # inverse = 1 * 8 / 8 = 1 -> 1 m everywhere when fx is known

@@ -40,6 +40,11 @@ def test_spec_names_the_bad_field_and_the_allowed_values(
         ({"engine": "promptda", "backend": "torch"}, "weights is required"),
         ({"engine": "promptda", "backend": "onnxruntime"}, "onnx_path is required"),
         ({"engine": "depth_pro", "backend": "tensorrt"}, "engine_path is required"),
+        (
+            {"engine": "depth_pro", "backend": "tensorrt", "engine_path": Path("m.plan")},
+            "onnx_path is required for the tensorrt backend too",
+        ),
+        ({"engine": "promptda", "focal_source": "estimated"}, "'estimated' is for depth_pro"),
         ({"engine": "promptda", "backend": "numpy"}, "only for guided"),
         ({"engine": "guided", "backend": "torch"}, "'auto' or 'numpy' for guided"),
         ({"engine": "promptda", "random_init": True, "weights": Path("m.ckpt")}, "exclude"),

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from promptdepth_ros.eval import grasp_check, grasp_oracle
 from promptdepth_ros.eval.grasp_check import (
     PENETRATION_TOLERANCE_M,
     Verdict,
     box_penetrates,
     check_grasp,
 )
+from promptdepth_ros.eval.grasp_depth import SourceName, depth_source
 from promptdepth_ros.eval.grasp_eval import ObjectOutcome, evaluate_grasps, summarize
+from promptdepth_ros.eval.grasp_oracle import find_valid_grasp
 from promptdepth_ros.grasp.types import Grasp, GripperModel, ScoreTerms
-from promptdepth_ros.sim.grasp_scenes import Situation
+from promptdepth_ros.sim.grasp_scenes import Situation, generate_grasp_scene
+from promptdepth_ros.sim.render import render
 from promptdepth_ros.sim.scene import Primitive, PrimitiveKind, TabletopScene, default_camera
 from promptdepth_ros.tools import grasp_eval
 
@@ -164,10 +170,19 @@ def test_summary_of_no_objects_is_zero() -> None:
     assert summarize(empty)["top1"] == 0.0
 
 
-def test_cli_json_on_one_small_scene(capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_json_on_one_small_scene_with_the_users_gripper(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    params = tmp_path / "grasp.yaml"
+    params.write_text("grasp_planner_node:\n  ros__parameters:\n    grasp.max_opening_m: 0.12\n")
     argv = ["--scenes", "1", "--seeds", "tune", "--size", "320x240", "--json"]
-    assert grasp_eval.main([*argv, "--source", "ground_truth", "--source", "guided"]) == 0
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    argv += ["--grasp-params", str(params), "--source", "ground_truth", "--source", "guided"]
+    assert grasp_eval.main([*argv, "--failures"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    result = json.loads(lines[-1])
+    failed = sum(round(8 * (1.0 - s["top1"])) for s in result["depth_sources"].values())
+    assert sum(line.startswith("  scene 0 object ") for line in lines) == failed
+    assert result["scene_set"] == {"seeds": "tune", "first": 0, "scenes": 1}
     for name in ("ground_truth", "guided"):
         summary = result["depth_sources"][name]
         assert summary["objects"] == 8
@@ -177,7 +192,45 @@ def test_cli_json_on_one_small_scene(capsys: pytest.CaptureFixture[str]) -> None
     assert result["depth_sources"]["guided"]["depth_ms_per_scene"] > 0.0
 
 
+def test_cli_names_a_misspelt_planner_parameter(tmp_path: Path) -> None:
+    params = tmp_path / "grasp.yaml"
+    params.write_text("grasp_planner_node:\n  ros__parameters:\n    grasp.max_opening: 0.12\n")
+    with pytest.raises(SystemExit) as exit_info:
+        grasp_eval.main(["--grasp-params", str(params)])
+    assert "did you mean 'grasp.max_opening_m'" in str(exit_info.value.code)
+
+
 def test_cli_rejects_an_empty_scene_range() -> None:
     with pytest.raises(SystemExit) as exit_info:
         grasp_eval.main(["--scenes", "0"])
     assert exit_info.value.code == 2
+
+
+def test_every_object_of_a_generated_scene_has_a_grasp_the_check_accepts() -> None:
+    scene = generate_grasp_scene(grasp_eval.scene_rng("tune", 3), default_camera(64, 48))
+    solids = (scene.scene.table, *scene.scene.objects)
+    for target in scene.targets:
+        grasp = find_valid_grasp(target, solids, GRIPPER)
+        assert grasp is not None, scene.situations[target.object_id]
+        assert check_grasp(grasp, target, solids, GRIPPER).success
+
+
+@pytest.mark.parametrize("name", ["guided", "guided_lidar"])
+def test_sensor_sources_give_pipeline_depth_near_the_truth(name: SourceName) -> None:
+    scene = generate_grasp_scene(grasp_eval.scene_rng("tune", 0), default_camera(160, 120))
+    frame = render(scene.scene)
+    depth = depth_source(name)(frame, scene.scene, np.random.default_rng(0))
+    assert depth is not None and depth.shape == frame.depth_m.shape
+    both = np.isfinite(depth) & np.isfinite(frame.depth_m)
+    assert both.mean() > 0.5
+    error = np.abs(depth[both] - frame.depth_m[both])
+    # not the truth itself, but the same scene: within twice the sensors' 1 cm noise
+    assert 0.0 < np.median(error) < 0.02
+
+
+def test_the_check_shares_no_code_with_the_planner() -> None:
+    for module in (grasp_check, grasp_oracle):
+        tree = ast.parse(Path(module.__file__ or "").read_text())
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        planner_modules = {m for m in imported if m and m.startswith("promptdepth_ros.grasp")}
+        assert planner_modules == {"promptdepth_ros.grasp.types"}, module.__name__

@@ -6,8 +6,10 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from copy import copy
 from typing import Any
 
 import numpy as np
@@ -271,3 +273,31 @@ def test_the_node_process_receives_clouds_while_a_request_waits(tabletop) -> Non
     assert response.success, response.message + output
     assert len(response.grasps.grasps) > 0
     assert proc.returncode == 0, output
+
+
+def test_clouds_that_give_no_plan_are_said_by_the_no_output_watchdog(tabletop) -> None:
+    """Continuous mode: a bad stamp and clouds without x, y, z are counted, nothing is
+    published, and /diagnostics says why; the next good cloud is planned."""
+    scene, cloud = tabletop
+    no_xyz = stamped(cloud, 43)
+    no_xyz.fields = [copy(field) for field in cloud.fields]
+    for field in no_xyz.fields:
+        field.name += "_"
+    with planner_session(scene, diagnostics__period_s=0.2, diagnostics__no_output_warn_s=1.0) as (
+        pub,
+        got,
+        _client,
+        _node,
+    ):
+        pub.publish(stamped(cloud, -1))
+        for _ in range(15):
+            pub.publish(no_xyz)
+            time.sleep(0.2)
+        messages = [s.message for array in got["diagnostics"] for s in array.status]
+        pub.publish(cloud)
+        assert wait_until(lambda: got["grasps"], 60.0)
+    stalled = [m.split("stalled.no_output: ")[1] for m in messages if "stalled.no_output" in m]
+    assert stalled, messages
+    assert stalled[-1].startswith("nothing published for ")
+    assert " points): " in stalled[-1] and "error.UnsupportedEncoding (+" in stalled[-1]
+    assert any("error.InvalidStamp" in m for m in messages)

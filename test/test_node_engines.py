@@ -11,8 +11,10 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from ros_helpers import ros_session, wait_until
 from sensor_msgs.msg import CameraInfo, Image
-from std_msgs.msg import Float64, Header
+from std_msgs.msg import Header
 
+from promptdepth_ros.engines.registry import create_engine
+from promptdepth_ros.engines.spec import EngineSpec
 from promptdepth_ros.ros.convert.camera_info import camera_info_msg_from_model
 from promptdepth_ros.ros.convert.image import (
     depth_to_mm_image_msg,
@@ -41,7 +43,7 @@ def _run(params: dict, frame, depth_mode: bool = True):
     overrides = [Parameter("input.reliable_qos", value=True)]
     overrides.append(Parameter("input.mode", value="depth" if depth_mode else "none"))
     overrides += [Parameter(k, value=v) for k, v in params.items()]
-    out: dict[str, list] = {"depth": [], "confidence": [], "focal": []}
+    out: dict[str, list] = {"depth": [], "confidence": [], "info": []}
     with ros_session(lambda ctx: PromptDepthNode(context=ctx, parameter_overrides=overrides)) as (
         _,
         helper,
@@ -54,7 +56,7 @@ def _run(params: dict, frame, depth_mode: bool = True):
             Image, "/prompt_depth_node/confidence", out["confidence"].append, QOS
         )
         helper.create_subscription(
-            Float64, "/prompt_depth_node/focal_length_px", out["focal"].append, QOS
+            CameraInfo, "/prompt_depth_node/camera_info", out["info"].append, QOS
         )
         pubs = [
             helper.create_publisher(Image, "image", QOS),
@@ -70,7 +72,8 @@ def _run(params: dict, frame, depth_mode: bool = True):
         for pub, msg in zip(pubs, msgs, strict=True):
             pub.publish(msg)
         assert wait_until(lambda: out["depth"], 120.0)
-        wait_until(lambda: out["confidence"] or out["focal"], 2.0)
+        has_confidence = params.get("engine.name") == "promptda"
+        wait_until(lambda: out["info"] and (out["confidence"] or not has_confidence), 2.0)
     return out
 
 
@@ -132,34 +135,34 @@ def test_promptda_through_onnxruntime_from_an_exported_graph(frame, tmp_path: Pa
     _check_depth(out, camera, prompt)
 
 
-def test_depth_pro_monocular_through_onnxruntime_publishes_the_focal_length(
+def test_depth_pro_publishes_the_focal_it_used_on_the_depth_camera_info(
     frame, tmp_path: Path
 ) -> None:
-    camera, _, prompt = frame
+    camera, truth, prompt = frame
     onnx_path = tmp_path / "depth_pro.onnx"
-    assert (
-        export_onnx.main(
-            [
-                "--engine",
-                "depth_pro",
-                "--depth-pro-size",
-                "reduced",
-                "--random-init",
-                "--output",
-                str(onnx_path),
-            ]
-        )
-        == 0
-    )
-    out = _run(
-        {
-            "engine.name": "depth_pro",
-            "engine.backend": "onnxruntime",
-            "engine.onnx_path": str(onnx_path),
-        },
-        frame,
-        depth_mode=False,
-    )
-    _check_depth(out, camera, prompt)
-    (focal,) = out["focal"]
-    assert focal.data == pytest.approx(camera.fx, rel=1e-6)
+    argv = ["--engine", "depth_pro", "--depth-pro-size", "reduced", "--random-init"]
+    assert export_onnx.main([*argv, "--output", str(onnx_path)]) == 0
+    params = {
+        "engine.name": "depth_pro",
+        "engine.backend": "onnxruntime",
+        "engine.onnx_path": str(onnx_path),
+    }
+    from_info = _run(params, frame, depth_mode=False)
+    estimated = _run({**params, "engine.focal.source": "estimated"}, frame, depth_mode=False)
+    # the FOV head's focal for this image, from the same graph outside the node
+    spec = EngineSpec(engine="depth_pro", onnx_path=onnx_path, focal_source="estimated")
+    focal = create_engine(spec).infer(truth.rgb, None, None).focal_px
+    assert focal is not None and abs(focal - camera.fx) > 1.0
+    (info,) = from_info["info"]
+    np.testing.assert_allclose(info.k, camera.K.reshape(-1))
+    (info,) = estimated["info"]
+    assert (info.header.stamp.sec, info.header.frame_id) == (7, camera.frame_id)
+    assert info.k[0] == pytest.approx(focal, rel=1e-5) and info.p[0] == info.k[0]
+    assert info.k[4] == pytest.approx(camera.fy * focal / camera.fx, rel=1e-5)
+    assert (info.k[2], info.k[5]) == (camera.cx, camera.cy)
+    # metric depth is proportional to the focal length used
+    with_fx = _check_depth(from_info, camera, prompt)
+    with_estimate = _check_depth(estimated, camera, prompt)
+    unclamped = (with_fx < 1e3) & (with_estimate < 1e3)
+    ratio = with_estimate[unclamped] / with_fx[unclamped]
+    np.testing.assert_allclose(ratio, focal / camera.fx, rtol=1e-4)

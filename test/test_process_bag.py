@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +15,19 @@ from promptdepth_ros.ros.convert.stamps import stamp_ns
 from promptdepth_ros.ros.scene_bag import WORLD_FRAME, write_scene_bag
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
 from promptdepth_ros.tools import process_bag
+from promptdepth_ros.tools.bag_job import MARKER
 
 
 @pytest.fixture(scope="module")
 def scene_bag(tmp_path_factory: pytest.TempPathFactory):
     scene = generate_tabletop_scene(np.random.default_rng(7), default_camera(320, 240))
     return write_scene_bag(tmp_path_factory.mktemp("in") / "bag", scene, duration_s=1.0)
+
+
+@pytest.fixture(scope="module")
+def small_bag(tmp_path_factory: pytest.TempPathFactory):
+    scene = generate_tabletop_scene(np.random.default_rng(5), default_camera(96, 72))
+    return write_scene_bag(tmp_path_factory.mktemp("small") / "bag", scene, duration_s=0.5)
 
 
 def test_every_scan_gives_depth_and_grasps_in_the_output_bag(
@@ -55,8 +63,13 @@ def test_every_scan_gives_depth_and_grasps_in_the_output_bag(
 def test_existing_output_is_refused(scene_bag, tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    assert process_bag.main([str(scene_bag.path), str(out)]) == 2
-    assert "exists" in capsys.readouterr().err
+    (out / "mine.txt").write_text("not a bag")
+    assert process_bag.main([str(scene_bag.path), str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: output {out} exists and was not written by process-bag; " + (
+        "remove it or choose another output\n"
+    )
+    assert (out / "mine.txt").read_text() == "not a bag"
 
 
 def test_interrupt_closes_a_valid_bag_and_says_what_was_skipped(
@@ -73,9 +86,10 @@ def test_interrupt_closes_a_valid_bag_and_says_what_was_skipped(
 
     monkeypatch.setattr(DepthPipeline, "process", process_then_interrupt)
     out = tmp_path / "out"
-    assert process_bag.main([str(scene_bag.path), str(out), "--no-grasps"]) == 0
+    assert process_bag.main([str(scene_bag.path), str(out), "--no-grasps"]) == 130
     assert bag_message_counts(out)["/prompt_depth_node/depth"] == 2
-    assert "interrupted" in capsys.readouterr().out
+    assert "interrupted: rest of the bag not read" in capsys.readouterr().out
+    assert json.loads((out / MARKER).read_text())["status"] == "interrupted"
 
 
 def test_bad_messages_are_skipped_with_their_reason(
@@ -175,3 +189,84 @@ def test_engine_path_reaches_the_engine_spec(scene_bag, tmp_path: Path, capsys) 
     assert process_bag.main([str(scene_bag.path), str(tmp_path / "o2"), *args]) == 2
     err = capsys.readouterr().err  # past the spec: what stops it here is the missing TensorRT
     assert "engine_path is required" not in err and err.startswith("error: ")
+
+
+def test_a_corrupt_message_is_skipped_counted_and_listed(
+    small_bag, tmp_path: Path, capsys
+) -> None:
+    from promptdepth_ros.ros.bag import BagWriter
+
+    damaged = tmp_path / "damaged"
+    image_times = []
+    with BagWriter(damaged) as bag:
+        for record in read_bag(small_bag.path):
+            bag.add_topic(record.topic, record.msgtype, latched=record.topic == "/tf_static")
+            data = record.data
+            if record.topic == "/camera/image_raw":
+                image_times.append(record.stamp_ns)
+                if len(image_times) == 4:
+                    data = data[:40] + bytes(range(256)) * 4  # sizes that overrun the buffer
+            bag.write_raw(record.topic, record.stamp_ns, data)
+    out = tmp_path / "out"
+    assert process_bag.main([str(damaged), str(out), "--no-grasps"]) == 0
+    stdout = capsys.readouterr().out
+    when = image_times[3] * 1e-9
+    assert (
+        f"error 1: CorruptMessage (corrupt sensor_msgs/msg/Image on /camera/image_raw at "
+        f"{when:.3f} s: failed to deserialize ROS message" in stdout
+    )
+    depth = bag_message_counts(out)["/prompt_depth_node/depth"]
+    assert depth >= len(small_bag.prompt_stamps_ns) - 1  # the rest went on
+    assert json.loads((out / MARKER).read_text())["errors"] == {
+        line.split(": ", 1)[1]: 1 for line in stdout.splitlines() if line.startswith("error 1:")
+    }
+
+
+def _truncated_copy(bag: Path, to: Path) -> Path:
+    to.mkdir()
+    for item in bag.iterdir():
+        data = item.read_bytes()
+        (to / item.name).write_bytes(data[: len(data) // 2] if item.suffix == ".mcap" else data)
+    return to
+
+
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [
+        ("missing bag", 1),
+        ("empty directory", 1),
+        ("truncated mcap", 1),
+        ("bad yaml", 2),
+        ("parameters not a mapping", 2),
+    ],
+)
+def test_every_error_is_one_line_on_stderr(
+    small_bag, tmp_path: Path, capsys, case: str, code: int
+) -> None:
+    params = tmp_path / "params.yaml"
+    params.write_text("prompt_depth_node:\n  ros__parameters: [1, 2\n")
+    (tmp_path / "empty").mkdir()
+    argv = {
+        "missing bag": [str(tmp_path / "nothing")],
+        "empty directory": [str(tmp_path / "empty")],
+        "truncated mcap": [str(_truncated_copy(small_bag.path, tmp_path / "cut"))],
+        "bad yaml": [str(small_bag.path), "--params", str(params)],
+        "parameters not a mapping": [str(small_bag.path), "--grasp-params", str(params)],
+    }[case]
+    if case == "parameters not a mapping":
+        params.write_text("grasp_planner_node:\n  ros__parameters: [1, 2]\n")
+    out = tmp_path / "out"
+    assert process_bag.main([argv[0], str(out), *argv[1:], "--no-grasps"]) == code
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+
+
+def test_debug_prints_the_traceback(small_bag, tmp_path: Path, capsys) -> None:
+    params = tmp_path / "params.yaml"
+    params.write_text("prompt_depth_node: [\n")
+    argv = [str(small_bag.path), str(tmp_path / "out"), "--params", str(params)]
+    assert process_bag.main([*argv, "--debug"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert err.splitlines()[-1].startswith("error: while parsing a flow node")

@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 from promptdepth_ros.camera.distortion import distort_normalized, undistort_normalized
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.errors import InputError
-from promptdepth_ros.prompt.projection import project_points_to_depth
+from promptdepth_ros.geometry.transforms import (
+    make_transform,
+    quaternion_to_matrix,
+    transform_points,
+)
+from promptdepth_ros.prompt.projection import project_cloud_to_depth, project_points_to_depth
 
 MIN_DEPTH = 1e-3
 
@@ -161,3 +166,20 @@ def test_bad_shapes_are_rejected():
         project_points_to_depth(np.zeros((4, 2), np.float32), camera, (48, 64))
     with pytest.raises(InputError, match="out_hw"):
         project_points_to_depth(np.zeros((4, 3), np.float32), camera, (0, 64))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    cameras(),
+    st.lists(POINT, max_size=80),
+    st.tuples(*[st.floats(-1, 1)] * 4).filter(lambda q: np.linalg.norm(q) > 0.1),
+    st.tuples(*[st.floats(-2, 2)] * 3),
+)
+def test_cloud_projection_equals_transform_then_project(camera, points, q, t):
+    """Culling the points behind the camera first changes nothing (a strided view is fine)."""
+    T = make_transform(quaternion_to_matrix(*(np.array(q) / np.linalg.norm(q))), np.array(t))
+    padded = np.zeros((len(points), 5), np.float32)
+    padded[:, 1:4] = np.array(points, np.float32).reshape(-1, 3)
+    strided = padded[:, 1:4]
+    expected = project_points_to_depth(transform_points(T, strided), camera, (12, 16))
+    np.testing.assert_array_equal(project_cloud_to_depth(strided, T, camera, (12, 16)), expected)

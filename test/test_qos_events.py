@@ -6,6 +6,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from ros_helpers import ros_session, wait_until
 from sensor_msgs.msg import Image
 
+from promptdepth_ros.ros.health import HealthMonitor
 from promptdepth_ros.ros.qos import input_qos, subscription_events
 
 
@@ -24,13 +25,14 @@ class _RecordingNode:
 
 def test_reliable_subscription_warns_about_a_best_effort_publisher() -> None:
     sink = _RecordingNode()
+    health = HealthMonitor()
     with ros_session() as (_, helper, _nodes):
         helper.create_subscription(
             Image,
             "/qos_test/image",
             lambda _m: None,
             input_qos(reliable=True),
-            event_callbacks=subscription_events(sink, "image"),  # type: ignore[arg-type]
+            event_callbacks=subscription_events(sink, "image", health),  # type: ignore[arg-type]
         )
         helper.create_publisher(
             Image,
@@ -39,7 +41,9 @@ def test_reliable_subscription_warns_about_a_best_effort_publisher() -> None:
         )
         assert wait_until(lambda: sink.lines, 10.0)
     assert "RELIABILITY" in sink.lines[0]
-    assert "input.reliable_qos" in sink.lines[0]
+    assert "input.reliable_qos: false" in sink.lines[0]
+    assert health.counters["incompatible_qos.image"] == 1
+    assert health.last_messages["incompatible_qos.image"] == sink.lines[0]
 
 
 def test_default_input_qos_is_sensor_data() -> None:

@@ -19,6 +19,7 @@ from promptdepth_ros.ros.convert.pointcloud import (
     create_xyzrgb_cloud,
     depth_to_xyzrgb_cloud,
     read_xyz,
+    xyz_points,
 )
 
 FLOAT = st.one_of(
@@ -108,6 +109,23 @@ def test_read_xyz_matches_struct_unpack_for_any_layout(layout):
     np.testing.assert_array_equal(xyz, unpack_reference(msg))
 
 
+@settings(max_examples=200, deadline=None)
+@given(layouts())
+def test_xyz_points_are_every_point_and_a_view_for_the_usual_layout(layout):
+    msg = pack_cloud(*layout)
+    points = xyz_points(msg)
+    finite = np.isfinite(points).all(axis=1)
+    np.testing.assert_array_equal(points[finite].astype(np.float32), unpack_reference(msg))
+    names = [f.name for f in msg.fields]
+    usual = names[names.index("x") : names.index("x") + 3] == ["x", "y", "z"] and all(
+        f.datatype == PointField.FLOAT32 for f in msg.fields if f.name in "xyz"
+    )
+    unpadded = msg.height == 1 or msg.row_step == msg.width * msg.point_step
+    if usual and unpadded and msg.width > 0:
+        assert points.shape == (msg.height * msg.width, 3)
+        assert np.shares_memory(points, np.frombuffer(msg.data, np.uint8))
+
+
 def test_missing_z_field_is_unsupported():
     msg = pack_cloud([("x", 0, 7), ("y", 4, 7)], 8, 1, 2, 16, False, [[1, 2], [3, 4]])
     with pytest.raises(UnsupportedEncoding, match="x, y, z"):
@@ -171,11 +189,36 @@ def test_xyzrgb_cloud_rejects_mismatched_colour():
 
 
 def test_fused_depth_cloud_equals_backproject_then_create():
-    camera = CameraModel(6, 4, 5.0, 5.0, 2.5, 1.5, "plumb_bob", (-0.1, 0.01, 0.0, 0.001, 0.0))
-    depth = np.random.default_rng(4).uniform(0.5, 2.0, (4, 6)).astype(np.float32)
-    depth[1, 2] = np.nan
-    rgb = np.random.default_rng(5).integers(0, 256, (4, 6, 3), dtype=np.uint8)
+    """150 rows: written in bands of 64, the last one short."""
+    camera = CameraModel(6, 150, 5.0, 5.0, 2.5, 75.0, "plumb_bob", (-0.1, 0.01, 0.0, 0.001, 0.0))
+    depth = np.random.default_rng(4).uniform(0.5, 2.0, (150, 6)).astype(np.float32)
+    depth[1, 2] = depth[140, 3] = np.nan
+    rgb = np.random.default_rng(5).integers(0, 256, (150, 6, 3), dtype=np.uint8)
     fused = depth_to_xyzrgb_cloud(Header(), depth, camera, rgb)
     separate = create_xyzrgb_cloud(Header(), depth_to_points(depth, camera), rgb)
     assert bytes(fused.data) == bytes(separate.data)
-    assert (fused.height, fused.width, fused.row_step) == (4, 6, 96)
+    assert (fused.height, fused.width, fused.row_step) == (150, 6, 96)
+
+
+def test_a_held_cloud_is_never_overwritten_and_a_dropped_ones_buffer_is_reused():
+    camera = CameraModel(7, 5, 5.0, 5.0, 3.0, 2.0)
+    rng = np.random.default_rng(8)
+
+    def inputs():
+        depth = rng.uniform(0.5, 2.0, (5, 7)).astype(np.float32)
+        depth[rng.random((5, 7)) < 0.2] = np.nan
+        return depth, rng.integers(0, 256, (5, 7, 3), dtype=np.uint8)
+
+    depth, rgb = inputs()
+    first = depth_to_xyzrgb_cloud(Header(), depth, camera, rgb)
+    kept = bytes(first.data)
+    second_inputs = inputs()
+    second = depth_to_xyzrgb_cloud(Header(), second_inputs[0], camera, second_inputs[1])
+    assert bytes(first.data) == kept
+    buffer_id = id(second.data)
+    del second
+    depth, rgb = inputs()
+    third = depth_to_xyzrgb_cloud(Header(), depth, camera, rgb)
+    assert id(third.data) == buffer_id  # the dropped cloud's buffer, written over
+    expected = create_xyzrgb_cloud(Header(), depth_to_points(depth, camera), rgb)
+    assert bytes(third.data) == bytes(expected.data)

@@ -17,6 +17,7 @@ from promptdepth_ros.grasp.planner import plan_grasps
 from promptdepth_ros.grasp.types import GraspPlannerConfig
 from promptdepth_ros.pipeline.depth import PipelineConfig
 from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
+from promptdepth_ros.ros.parameter_files import node_parameters_in_file
 from promptdepth_ros.ros.prompt_depth_params import (
     PROMPT_DEPTH_PARAMS,
     engine_spec_from_params,
@@ -109,7 +110,8 @@ def test_every_planner_and_gripper_setting_is_a_parameter() -> None:
 
 @pytest.mark.parametrize(("node", "specs", "file"), generate_config.NODES)
 def test_yaml_files_hold_every_declared_default(node: str, specs, file: str) -> None:
-    params = yaml.safe_load((ROOT / "config" / file).read_text())[node]["ros__parameters"]
+    document = yaml.safe_load((ROOT / "config" / file).read_text())
+    params = node_parameters_in_file(document, "arm1", node)
     assert params == {s.name: s.default for s in specs}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,47 +19,77 @@ from promptdepth_ros.engines.backends.tensorrt.plan import (
     check_io_plan,
     check_outputs_match,
     check_plan_current,
-    check_plan_host,
     file_sha256,
+    onnx_input_shapes,
     plan_is_current,
-    recorded_precision,
+    plan_key_mismatches,
+    recorded_validation,
     reference_inputs,
     relative_errors,
     sidecar_path,
     write_sidecar,
 )
-from promptdepth_ros.engines.backends.torch_backend import TorchBackend
+from promptdepth_ros.engines.backends.torch_backend import TorchBackend, cuda_device
 from promptdepth_ros.engines.backends.validation import validate_against_onnx
 from promptdepth_ros.errors import ConfigError, EngineError, EngineMismatch
 from promptdepth_ros.tools.onnx_export import export_network
 
 KEY = EngineCacheKey(
     gpu_name="NVIDIA H100",
+    compute_capability="9.0",
     tensorrt_version="10.8.0",
     onnx_sha256="ab" * 32,
     input_shapes=(("image", (1, 3, 182, 238)), ("prompt_depth", (1, 1, 192, 256))),
     precision="fp16",
 )
+CHANGES = {
+    "gpu_name": "Orin",
+    "compute_capability": "8.7",
+    "tensorrt_version": "10.3.0",
+    "onnx_sha256": "cd" * 32,
+    "input_shapes": (("image", (1, 3, 756, 1008)), ("prompt_depth", (1, 1, 192, 256))),
+    "precision": "fp32",
+}
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"gpu_name": "Orin"},
-        {"tensorrt_version": "10.3.0"},
-        {"onnx_sha256": "cd" * 32},
-        {"input_shapes": (("image", (1, 3, 756, 1008)),)},
-        {"precision": "fp32"},
-    ],
-)
-def test_cache_key_digest_changes_with_every_field(change: dict[str, object]) -> None:
-    assert replace(KEY, **change).digest() != KEY.digest()  # type: ignore[arg-type]
-    assert replace(KEY).digest() == KEY.digest()
+def _plan(tmp_path: Path, key: EngineCacheKey = KEY) -> Path:
+    plan = tmp_path / "m.plan"
+    plan.write_bytes(b"engine")
+    write_sidecar(plan, key, {"median_rel": 1e-4, "p99_rel": 2e-3})
+    return plan
 
 
-def test_cache_key_rejects_unknown_precision() -> None:
-    with pytest.raises(ConfigError, match="precision"):
-        replace(KEY, precision="int4")  # type: ignore[arg-type]
+@pytest.mark.parametrize("field", sorted(CHANGES))
+def test_plan_is_stale_when_any_key_field_differs_and_the_field_is_named(
+    tmp_path: Path, field: str
+) -> None:
+    plan = _plan(tmp_path)
+    assert plan_is_current(plan, KEY) and plan_key_mismatches(plan, KEY) == []
+    check_plan_current(plan, KEY)
+    expected = replace(KEY, **{field: CHANGES[field]})  # type: ignore[arg-type]
+    assert not plan_is_current(plan, expected)
+    (reason,) = plan_key_mismatches(plan, expected)
+    assert reason.startswith(f"{field}: plan built for {getattr(KEY, field)!r}")
+    with pytest.raises(EngineMismatch, match=rf"not current: {field}: .*rebuild it"):
+        check_plan_current(plan, expected)
+
+
+@pytest.mark.parametrize("field", sorted(CHANGES))
+def test_a_sidecar_edited_after_the_build_is_not_trusted(tmp_path: Path, field: str) -> None:
+    # The build tool and the runtime read the same recorded fields: a sidecar whose key was
+    # changed by hand is stale for both (a stored digest would have hidden this).
+    plan = _plan(tmp_path)
+    record = json.loads(sidecar_path(plan).read_text())
+    record["key"][field] = CHANGES[field]
+    sidecar_path(plan).write_text(json.dumps(record))
+    assert [r.split(":")[0] for r in plan_key_mismatches(plan, KEY)] == [field]
+    assert plan_is_current(plan, replace(KEY, **{field: CHANGES[field]}))  # type: ignore[arg-type]
+
+
+def test_cache_key_has_no_int8_or_best_precision() -> None:
+    for precision in ("int8", "best", "int4"):
+        with pytest.raises(ConfigError, match=r"precision must be one of \('fp32', 'fp16'\)"):
+            replace(KEY, precision=precision)  # type: ignore[arg-type]
 
 
 def test_file_hash_is_sha256(tmp_path: Path) -> None:
@@ -67,37 +98,53 @@ def test_file_hash_is_sha256(tmp_path: Path) -> None:
     assert file_sha256(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
 
-def test_sidecar_marks_a_plan_current_only_for_its_key(tmp_path: Path) -> None:
-    plan = tmp_path / "m.plan"
-    plan.write_bytes(b"engine")
-    assert not plan_is_current(plan, KEY)
-    write_sidecar(plan, KEY, {"median_rel": 1e-4})
-    assert sidecar_path(plan) == tmp_path / "m.plan.json"
-    assert plan_is_current(plan, KEY)
-    check_plan_current(plan, KEY)
-    stale = replace(KEY, onnx_sha256="00" * 32)
-    assert not plan_is_current(plan, stale)
-    with pytest.raises(EngineMismatch, match="rebuild"):
-        check_plan_current(plan, stale)
+def test_key_of_an_onnx_file_holds_its_hash_and_input_shapes(tmp_path: Path) -> None:
+    onnx_path = export_network(
+        _Scaled(1.0), tmp_path / "s.onnx", {"image": (1, 3, 8, 12)}, ["depth"], {"engine": "test"}
+    )
+    key = EngineCacheKey.for_onnx(onnx_path, "fp32", "GPU", "8.7", "10.3.0")
+    assert key.onnx_sha256 == file_sha256(onnx_path)
+    assert key.input_shapes == (("image", (1, 3, 8, 12)),) == onnx_input_shapes(onnx_path)
+    plan = _plan(tmp_path, key)
+    rebuilt_key = EngineCacheKey.for_onnx(onnx_path, "fp32", "GPU", "8.7", "10.3.0")
+    assert plan_is_current(plan, rebuilt_key)
 
 
-def test_plan_without_sidecar_is_not_trusted(tmp_path: Path) -> None:
+def test_missing_plan_or_sidecar_is_a_named_reason(tmp_path: Path) -> None:
     plan = tmp_path / "m.plan"
+    with pytest.raises(EngineMismatch, match="does not exist"):
+        check_plan_current(plan, KEY)
     plan.write_bytes(b"engine")
-    with pytest.raises(EngineMismatch, match="missing or unreadable"):
+    with pytest.raises(EngineMismatch, match="missing, unreadable or holds no cache key"):
         check_plan_current(plan, KEY)
     sidecar_path(plan).write_text("{not json")
-    with pytest.raises(EngineMismatch, match="missing or unreadable"):
-        check_plan_host(plan, KEY.gpu_name, KEY.tensorrt_version)
+    assert plan_key_mismatches(plan, KEY) == [
+        f"{sidecar_path(plan)} is missing, unreadable or holds no cache key"
+    ]
 
 
-def test_foreign_plan_names_where_it_was_built(tmp_path: Path) -> None:
-    plan = tmp_path / "m.plan"
-    plan.write_bytes(b"engine")
-    write_sidecar(plan, KEY, {})
-    check_plan_host(plan, "NVIDIA H100", "10.8.0")
-    with pytest.raises(EngineMismatch, match=r"built for NVIDIA H100 with TensorRT 10\.8\.0"):
-        check_plan_host(plan, "Orin", "10.3.0")
+def test_recorded_validation_is_read_from_the_sidecar(tmp_path: Path) -> None:
+    assert recorded_validation(tmp_path / "m.plan") == {}
+    assert recorded_validation(_plan(tmp_path)) == {"median_rel": 1e-4, "p99_rel": 2e-3}
+
+
+def test_missing_cuda_device_is_a_config_error_naming_the_visible_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ConfigError, match="torch sees no CUDA GPU"):
+        cuda_device("cuda:0")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert cuda_device("cuda:1") == torch.device("cuda", 1)
+    with pytest.raises(
+        ConfigError,
+        match=r"'cuda:2' requested but torch sees 2 CUDA GPU\(s\): "
+        r"cuda:0 to cuda:1",
+    ):
+        cuda_device("cuda:2")
+    with pytest.raises(ConfigError, match="'cuda' or 'cuda:N'"):
+        cuda_device("cuda:x")
 
 
 def _io(**overrides: object) -> list[TensorSpec]:
@@ -198,7 +245,7 @@ def test_tensorrt_backend_without_tensorrt_says_how_to_get_it(tmp_path: Path) ->
     from promptdepth_ros.engines.backends.tensorrt.runtime import TensorRTBackend
 
     with pytest.raises(EngineError, match="tensorrt not importable"):
-        TensorRTBackend(tmp_path / "m.plan")
+        TensorRTBackend(tmp_path / "m.plan", KEY)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None, reason="tensorrt present")
@@ -212,10 +259,3 @@ def test_build_tool_without_tensorrt_fails_with_a_message(
     )
     assert build_engine.main([str(onnx_path)]) == 1
     assert "tensorrt not importable" in capsys.readouterr().err
-
-
-def test_recorded_precision_is_read_from_the_sidecar(tmp_path: Path) -> None:
-    plan = tmp_path / "m.plan"
-    assert recorded_precision(plan) is None
-    write_sidecar(plan, KEY, {})
-    assert recorded_precision(plan) == "fp16"

@@ -18,6 +18,7 @@ BackendName = Literal["auto", "numpy", "torch", "onnxruntime", "tensorrt"]
 Variant = Literal["vits", "vitb", "vitl"]
 Precision = Literal["fp32", "fp16"]
 DepthProSize = Literal["full", "reduced"]
+FocalSource = Literal["camera_info", "estimated"]
 ResolvedBackend = Literal["numpy", "torch", "onnxruntime", "tensorrt"]
 PATCH_SIZE = 14  # PromptDA ViT patch side (px): network input sides are multiples of it
 
@@ -26,15 +27,15 @@ PATCH_SIZE = 14  # PromptDA ViT patch side (px): network input sides are multipl
 class EngineSpec:
     """Which engine, on which backend, with which weights (parameters ``engine.*``).
 
-    With the tensorrt backend and ``onnx_path``, the plan is validated against the ONNX graph
-    on load (one ONNX Runtime CPU inference).
+    The tensorrt backend needs the plan and the ONNX file it was built from: the plan's cache
+    key (ONNX hash, input shapes, precision, GPU, TensorRT version) is checked on load.
     """
 
     engine: EngineName = setting("guided", "Depth engine", read_only=True, name="name")
     backend: BackendName = setting(
         "auto",
-        "Backend of a learned engine; 'auto' = TensorRT with a GPU and a plan file, "
-        "else ONNX Runtime with an ONNX file, else torch",
+        "Backend of a learned engine; 'auto' = TensorRT with a GPU, a plan file and its ONNX "
+        "file, else ONNX Runtime with an ONNX file, else torch",
         read_only=True,
     )
     variant: Variant = setting("vits", "PromptDA encoder size", read_only=True)
@@ -45,10 +46,22 @@ class EngineSpec:
         read_only=True,
     )
     onnx_path: Path | None = setting(
-        None, "ONNX model for the onnxruntime backend", read_only=True
+        None,
+        "ONNX model for the onnxruntime backend, and the one the tensorrt backend's plan was "
+        "built from (its cache key is checked)",
+        read_only=True,
     )
     engine_path: Path | None = setting(
-        None, "TensorRT plan for the tensorrt backend", read_only=True
+        None,
+        "TensorRT plan for the tensorrt backend (built from onnx_path by "
+        "promptdepth-build-engine at this precision, on this machine)",
+        read_only=True,
+    )
+    validate_on_load: bool = setting(
+        False,
+        "tensorrt backend: compare the plan with ONNX Runtime on CPU when loading (one "
+        "full-size CPU inference, logged with its duration); the build tool does it by default",
+        read_only=True,
     )
     input_long_side: int = setting(
         1008,
@@ -68,7 +81,17 @@ class EngineSpec:
         "full", "Depth Pro architecture: 'full' (published) or 'reduced' (tests)", read_only=True
     )
     device: str = setting(
-        "cpu", "torch device of the torch backend ('cpu', 'cuda', 'cuda:N')", read_only=True
+        "cpu",
+        "Device of the torch backend ('cpu', 'cuda', 'cuda:N'); the tensorrt backend runs on "
+        "it when it is a CUDA device, else on 'cuda'",
+        read_only=True,
+    )
+    focal_source: FocalSource = setting(
+        "camera_info",
+        "Depth Pro's focal length: 'camera_info' (fx of the CameraInfo) or 'estimated' (its "
+        "FOV head; then ~/camera_info carries the estimate)",
+        read_only=True,
+        name="focal.source",
     )
     num_threads: int = setting(
         0, "CPU threads of ONNX Runtime (0 = its default)", low=0, high=256, read_only=True
@@ -84,6 +107,10 @@ class EngineSpec:
         if not (self.device == "cpu" or self.device.startswith("cuda")):
             raise ConfigError(
                 f"EngineSpec.device must be 'cpu' or 'cuda[:N]', got {self.device!r}"
+            )
+        if self.focal_source == "estimated" and self.engine != "depth_pro":
+            raise ConfigError(
+                f"EngineSpec.focal_source 'estimated' is for depth_pro only, not {self.engine}"
             )
         if self.engine == "guided":
             if self.backend not in ("auto", "numpy"):
@@ -108,6 +135,11 @@ class EngineSpec:
             raise ConfigError("EngineSpec.onnx_path is required for the onnxruntime backend")
         if self.backend == "tensorrt" and self.engine_path is None:
             raise ConfigError("EngineSpec.engine_path is required for the tensorrt backend")
+        if self.backend == "tensorrt" and self.onnx_path is None:
+            raise ConfigError(
+                "EngineSpec.onnx_path is required for the tensorrt backend too: the plan's "
+                "cache key is checked against the ONNX file it was built from"
+            )
 
 
 def cuda_available() -> bool:
@@ -120,8 +152,8 @@ def cuda_available() -> bool:
 
 
 def resolve_backend(spec: EngineSpec) -> ResolvedBackend:
-    """The concrete backend: guided -> numpy; auto -> TensorRT when a GPU, tensorrt and the
-    plan exist, else ONNX Runtime when the ONNX file exists, else torch."""
+    """The concrete backend: guided -> numpy; auto -> TensorRT when a GPU, tensorrt, the plan
+    and the ONNX file exist, else ONNX Runtime when the ONNX file exists, else torch."""
     if spec.engine == "guided":
         return "numpy"
     if spec.backend != "auto":
@@ -129,6 +161,8 @@ def resolve_backend(spec: EngineSpec) -> ResolvedBackend:
     if (
         spec.engine_path is not None
         and spec.engine_path.is_file()
+        and spec.onnx_path is not None
+        and spec.onnx_path.is_file()
         and importlib.util.find_spec("tensorrt") is not None
         and cuda_available()
     ):

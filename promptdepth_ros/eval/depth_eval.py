@@ -16,6 +16,7 @@ from promptdepth_ros.engines.base import DepthEngine
 from promptdepth_ros.errors import ConfigError
 from promptdepth_ros.eval.metrics import DepthMetrics, depth_metrics
 from promptdepth_ros.eval.visualize import colorize
+from promptdepth_ros.prompt.conditioning import condition_prompt
 from promptdepth_ros.sim.lidar import simulate_lidar_depth
 from promptdepth_ros.sim.render import render
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
@@ -119,9 +120,10 @@ def evaluate_engines(
     metrics: dict[str, list[DepthMetrics]] = {name: [] for name in names}
     seconds: dict[str, float] = dict.fromkeys(names, 0.0)
     for frame in generate_frames(config):
+        prompt = condition_prompt(frame.prompt_m)
         for engine in engines:
             start = time.perf_counter()
-            pred = engine.infer(frame.rgb, frame.prompt_m, frame.camera).depth_m
+            pred = engine.infer(frame.rgb, prompt, frame.camera).depth_m
             seconds[engine.name] += time.perf_counter() - start
             metrics[engine.name].append(depth_metrics(pred, frame.gt_m))
             if config.error_map_dir is not None:

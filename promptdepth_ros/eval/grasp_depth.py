@@ -42,8 +42,11 @@ def _ground_truth(
 def _iphone_prompt(
     frame: RenderedFrame, scene: TabletopScene, rng: np.random.Generator
 ) -> PromptSource:
-    """A low-resolution depth map registered to the camera, with noise, bleeding and holes."""
-    return DepthImagePrompt(simulate_lidar_depth(frame.depth_m, rng, out_hw=IPHONE_HW))
+    """A low-resolution depth map registered to the camera, with noise, bleeding and holes
+    (:data:`IPHONE_HW`, or the image size where that is smaller)."""
+    height, width = frame.depth_m.shape
+    out_hw = (min(IPHONE_HW[0], height), min(IPHONE_HW[1], width))
+    return DepthImagePrompt(simulate_lidar_depth(frame.depth_m, rng, out_hw=out_hw))
 
 
 def _lidar_prompt(

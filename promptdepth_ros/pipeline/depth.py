@@ -14,9 +14,9 @@ from numpy.typing import NDArray
 
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.base import DepthEngine
-from promptdepth_ros.engines.resampling import resize_nearest
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.prompt.conditioning import (
+    ConditionedPrompt,
     FallbackMode,
     PromptConditioningConfig,
     PromptDecision,
@@ -104,18 +104,6 @@ def _skip(valid_ratio: float, config: PromptConditioningConfig) -> FrameSkip:
     )
 
 
-def mask_unsupported(
-    depth_m: NDArray[np.float32], support: NDArray[np.bool_]
-) -> NDArray[np.float32]:
-    """Copy of depth (H, W) with NaN where the prompt-resolution ``support`` (h, w) is False.
-
-    Each image pixel takes the support of the prompt pixel that contains its centre.
-    """
-    out = depth_m.copy()
-    out[~resize_nearest(support, *depth_m.shape)] = np.nan
-    return out
-
-
 class DepthPipeline:
     """Runs frames through prompt building, conditioning, the engine and back-projection.
 
@@ -138,25 +126,29 @@ class DepthPipeline:
         self._engine_for = {PromptDecision.USE: engine, PromptDecision.USE_LAST_GOOD: engine}
         if self._monocular is not None:
             self._engine_for[PromptDecision.MONOCULAR] = self._monocular
-        self.reconfigure(config)
+        self.check_config(config)
+        self.config = config
+        self._fallback = PromptFallback(config.conditioning)
 
     @property
     def decisions(self) -> dict[str, int]:
         """How often each fallback decision was taken."""
         return {d.value: n for d, n in self._fallback.counts.items()}
 
-    def reconfigure(self, config: PipelineConfig) -> None:
-        """Apply a new configuration from the next frame on (the fallback state restarts).
-
-        Raises ConfigError for the MONOCULAR fallback without a monocular engine.
-        """
+    def check_config(self, config: PipelineConfig) -> None:
+        """Raise ConfigError for the MONOCULAR fallback without a monocular engine."""
         if config.conditioning.fallback is FallbackMode.MONOCULAR and self._monocular is None:
             raise ConfigError(
                 "prompt.fallback is 'monocular' but no monocular engine is configured; "
                 "set monocular.name (e.g. depth_pro) or choose 'skip' or 'last_good'"
             )
+
+    def reconfigure(self, config: PipelineConfig) -> None:
+        """Apply a new configuration from the next frame on; the last good prompt and the
+        decision counts are kept. Raises ConfigError like :meth:`check_config`."""
+        self.check_config(config)
         self.config = config
-        self._fallback = PromptFallback(config.conditioning)
+        self._fallback.config = config.conditioning
 
     def process(self, frame: FrameInput) -> FrameOutput | FrameSkip:
         """Run one frame; a FrameSkip saying why when the fallback policy skips it.
@@ -170,7 +162,7 @@ class DepthPipeline:
             )
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        prompt_m: NDArray[np.float32] | None = None
+        prompt: ConditionedPrompt | None = None
         valid_ratio = 0.0
         if self.engine.needs_prompt:
             if frame.prompt is None:
@@ -180,8 +172,7 @@ class DepthPipeline:
             valid_ratio = conditioned.valid_ratio
             fallback = self._fallback.decide(conditioned, frame.stamp_s)
             decision = fallback.decision
-            if fallback.prompt is not None:
-                prompt_m = fallback.prompt.depth_m
+            prompt = fallback.prompt
         else:
             decision = PromptDecision.MONOCULAR
         timings["prompt_ms"] = (time.perf_counter() - start) * 1e3
@@ -190,13 +181,12 @@ class DepthPipeline:
             return _skip(valid_ratio, self.config.conditioning)
         engine = self._engine_for[decision]
         start = time.perf_counter()
-        result = engine.infer(frame.rgb, prompt_m if engine.needs_prompt else None, frame.camera)
+        # The engine gets the conditioned prompt whole (depth, measured mask, range) and masks
+        # its output where the prompt has no depth itself.
+        result = engine.infer(frame.rgb, prompt if engine.needs_prompt else None, frame.camera)
         timings["engine_ms"] = (time.perf_counter() - start) * 1e3
-        depth = result.depth_m
-        if prompt_m is not None and engine.needs_prompt and not np.isfinite(prompt_m).all():
-            depth = mask_unsupported(depth, np.isfinite(prompt_m))
         return FrameOutput(
-            depth_m=depth,
+            depth_m=result.depth_m,
             confidence=result.confidence,
             decision=decision,
             prompt_valid_ratio=valid_ratio,

@@ -9,16 +9,16 @@ from numpy.typing import NDArray
 
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.errors import InputError
-from promptdepth_ros.geometry.transforms import transform_points
-from promptdepth_ros.prompt.projection import project_points_to_depth
+from promptdepth_ros.prompt.projection import project_cloud_to_depth
 from promptdepth_ros.prompt.registration import register_depth_to_camera, resample_depth
 
 
 @dataclass(frozen=True)
 class LidarPrompt:
-    """A LiDAR scan: points (N, 3) float32 in the LiDAR frame, and T_camera_lidar (4x4)."""
+    """A LiDAR scan: points (N, 3) float in the LiDAR frame (NaN = no return; a strided view
+    is fine), and T_camera_lidar (4x4)."""
 
-    points: NDArray[np.float32]
+    points: NDArray[np.floating]
     T_camera_lidar: NDArray[np.float64]
 
 
@@ -46,8 +46,7 @@ def build_raw_prompt(
     Raises InputError when a depth camera is given without its extrinsic (or the reverse).
     """
     if isinstance(source, LidarPrompt):
-        points_cam = transform_points(source.T_camera_lidar, source.points)
-        return project_points_to_depth(points_cam.astype(np.float32), rgb_camera, prompt_hw)
+        return project_cloud_to_depth(source.points, source.T_camera_lidar, rgb_camera, prompt_hw)
     if (source.camera is None) != (source.T_rgb_depth is None):
         raise InputError(
             "a depth image with its own camera needs both its CameraInfo and the extrinsic "

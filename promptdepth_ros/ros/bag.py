@@ -9,6 +9,7 @@ rosbags type store.
 from __future__ import annotations
 
 import importlib
+import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +26,10 @@ from rosbags.interfaces import (
     QosReliability,
     QosTime,
 )
-from rosbags.rosbag2 import Reader, StoragePlugin, Writer
+from rosbags.rosbag2 import Reader, ReaderError, StoragePlugin, Writer
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
-from promptdepth_ros.errors import InputError
+from promptdepth_ros.errors import CorruptMessage, InputError
 from promptdepth_ros.geometry.transforms import matrix_to_quaternion
 from promptdepth_ros.ros.convert.stamps import split_ns
 from promptdepth_ros.ros.share import PACKAGE, share_dir
@@ -142,23 +143,46 @@ class BagRecord:
     data: bytes
 
     def decode(self) -> Any:
-        """The message as an rclpy object (tf2_msgs/TFMessage as a rosbags object)."""
-        if self.msgtype == TF_MESSAGE:
-            return TYPESTORE.deserialize_cdr(self.data, TF_MESSAGE)
-        return deserialize_message(self.data, message_class(self.msgtype))
+        """The message as an rclpy object (tf2_msgs/TFMessage as a rosbags object).
+
+        Raises CorruptMessage when the bytes do not deserialise as ``msgtype``.
+        """
+        cls = None if self.msgtype == TF_MESSAGE else message_class(self.msgtype)
+        try:
+            if cls is None:
+                return TYPESTORE.deserialize_cdr(self.data, TF_MESSAGE)
+            return deserialize_message(self.data, cls)
+        # rclpy raises RMWError (a RuntimeError); rosbags' CDR reader whatever the bytes cause.
+        except (RuntimeError, ValueError, IndexError, struct.error) as error:
+            raise CorruptMessage(
+                f"corrupt {self.msgtype} on {self.topic} at {self.stamp_ns * 1e-9:.3f} s: "
+                f"{' '.join(str(error).split())}"
+            ) from None
+
+
+def _bag_error(path: Path, error: Exception) -> InputError:
+    """A missing, empty or unreadable bag as one InputError line naming it."""
+    return InputError(f"bag {path}: {' '.join(str(error).split())}")
 
 
 def read_bag(path: Path, topics: Sequence[str] | None = None) -> Iterator[BagRecord]:
-    """Every message of a rosbag2 directory (MCAP or sqlite3) in time order."""
-    if not path.exists():
-        raise InputError(f"bag {path} does not exist")
-    with Reader(path) as reader:
-        connections = [c for c in reader.connections if topics is None or c.topic in topics]
-        for conn, stamp_ns, data in reader.messages(connections=connections):
-            yield BagRecord(conn.topic, conn.msgtype, stamp_ns, bytes(data))
+    """Every message of a rosbag2 directory (MCAP or sqlite3) in time order.
+
+    Raises InputError for a missing, empty or damaged bag (also part-way through).
+    """
+    try:
+        with Reader(path) as reader:
+            connections = [c for c in reader.connections if topics is None or c.topic in topics]
+            for conn, stamp_ns, data in reader.messages(connections=connections):
+                yield BagRecord(conn.topic, conn.msgtype, stamp_ns, bytes(data))
+    except (OSError, ReaderError) as error:
+        raise _bag_error(path, error) from None
 
 
 def bag_message_counts(path: Path) -> dict[str, int]:
-    """Number of messages per topic, from the bag's metadata."""
-    with Reader(path) as reader:
-        return {c.topic: c.msgcount for c in reader.connections}
+    """Number of messages per topic, from the bag's metadata; InputError as ``read_bag``."""
+    try:
+        with Reader(path) as reader:
+            return {c.topic: c.msgcount for c in reader.connections}
+    except (OSError, ReaderError) as error:
+        raise _bag_error(path, error) from None

@@ -13,8 +13,9 @@ class CommonNodeConfig:
 
     reliable_qos: bool = setting(
         False,
-        "Subscribe with RELIABLE instead of sensor-data (BEST_EFFORT) QoS, e.g. for bag "
-        "replay with `ros2 bag play --qos-profile-overrides-path`",
+        "Subscribe with RELIABLE instead of sensor-data (BEST_EFFORT) QoS: large messages "
+        "(images, clouds) from a publisher without the large-message transport profile lose "
+        "data over best-effort (counted as lost.<input>); a reliable subscription gets them all",
         read_only=True,
         name="input.reliable_qos",
     )
@@ -25,6 +26,15 @@ class CommonNodeConfig:
         high=60.0,
         read_only=True,
         name="diagnostics.period_s",
+    )
+    no_output_warn_s: float = setting(
+        5.0,
+        "/diagnostics turns WARN, naming the inputs and the drops, when inputs arrive but "
+        "nothing was published for this long, seconds; 0 = off",
+        low=0.0,
+        high=3600.0,
+        read_only=True,
+        name="diagnostics.no_output_warn_s",
     )
     log_throttle_s: float = setting(
         5.0, "Minimum seconds between two log lines of one cause", low=0.0, high=600.0

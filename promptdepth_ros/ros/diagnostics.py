@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 
 from promptdepth_ros.errors import PromptDepthError
-from promptdepth_ros.ros.health import HealthMonitor
+from promptdepth_ros.ros.health import PROBLEM_KINDS, HealthMonitor
+from promptdepth_ros.sync.gaps import StampGaps
 
 DIAGNOSTICS_TOPIC = "/diagnostics"
-PROBLEM_PREFIXES = ("error.", "skipped.")  # counters that turn the status to WARN when they grow
+# Counters that turn the status to WARN when they grow.
+PROBLEM_PREFIXES = tuple(f"{kind}." for kind in PROBLEM_KINDS)
+NO_OUTPUT = "no_output"  # the watchdog's cause: stalled.no_output
+LOSS_ADVICE = (
+    "large messages over best-effort QoS lose data: subscribe reliably (input.reliable_qos: "
+    "true) or give the publisher and this node the large-message transport profile "
+    "(config/fastdds_large_data.xml, which grasp.launch.py sets)"
+)
 
 
 def report_dropped(node: Node, health: HealthMonitor, error: BaseException, what: str) -> None:
@@ -40,16 +49,40 @@ def report_skipped(node: Node, health: HealthMonitor, cause: str, reason: str) -
         )
 
 
+def report_lost(node: Node, health: HealthMonitor, topic: str, lost: int, gaps: StampGaps) -> None:
+    """Count ``lost`` messages missing from ``topic``'s stamps (``lost.<topic>``) and log it
+    once per period with the advice."""
+    period_ms = (gaps.period_ns or 0.0) * 1e-6
+    reason = (
+        f"'{topic}': {gaps.missing} messages missing in the stamps ({gaps.received} received, "
+        f"published every {period_ms:.0f} ms); {LOSS_ADVICE}"
+    )
+    if health.problem(topic, reason, kind="lost", n=lost):
+        node.get_logger().warning(f"input lost {reason} [repeats are counted in /diagnostics]")
+
+
 class DiagnosticsPublisher:
     """Periodically publishes the node's counters, problems and stage timings.
 
-    Level is WARN, naming each problem counter (``error.*``, ``skipped.*``) that grew since the
-    previous report with its last message, else OK.
+    Level is WARN, naming each problem counter (``error.*``, ``skipped.*``, ``lost.*``,
+    ``incompatible_qos.*``, ``stalled.*``) that grew since the previous report with its last
+    message, and each reason ``warnings()`` gives (e.g. an inactive node), else OK. With
+    ``no_output_warn_s`` > 0 a watchdog counts ``stalled.no_output`` (logged once per period)
+    while nothing was published for that long although inputs arrive.
     """
 
-    def __init__(self, node: Node, monitor: HealthMonitor, period_s: float) -> None:
+    def __init__(
+        self,
+        node: Node,
+        monitor: HealthMonitor,
+        period_s: float,
+        no_output_warn_s: float = 0.0,
+        warnings: Callable[[], list[str]] | None = None,
+    ) -> None:
         self._node = node
         self._monitor = monitor
+        self._no_output_warn_s = no_output_warn_s
+        self._warnings = warnings
         self._name = f"{node.get_name()}: pipeline"
         self._previous: dict[str, int] = {}
         self._publisher = node.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
@@ -57,6 +90,9 @@ class DiagnosticsPublisher:
 
     def publish(self) -> None:
         """Publish one DiagnosticArray now."""
+        silence = self._monitor.silence(self._no_output_warn_s) if self._no_output_warn_s else None
+        if silence is not None and self._monitor.problem(NO_OUTPUT, silence, kind="stalled"):
+            self._node.get_logger().warning(f"{silence} [repeats are counted in /diagnostics]")
         counters, messages, timings = self._monitor.snapshot()
         problems = {k: v for k, v in counters.items() if k.startswith(PROBLEM_PREFIXES)}
         grown = sorted(k for k, n in problems.items() if n > self._previous.get(k, 0))
@@ -64,9 +100,12 @@ class DiagnosticsPublisher:
         status = DiagnosticStatus(
             name=self._name, hardware_id=self._node.get_fully_qualified_name()
         )
-        if grown:
+        reasons = (self._warnings() if self._warnings else []) + [
+            f"{key}: {messages.get(key, '')}" for key in grown
+        ]
+        if reasons:
             status.level = DiagnosticStatus.WARN
-            status.message = "; ".join(f"{key}: {messages.get(key, '')}" for key in grown)
+            status.message = "; ".join(reasons)
         else:
             status.level = DiagnosticStatus.OK
             status.message = "ok"

@@ -22,6 +22,7 @@ from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
+from promptdepth_ros.errors import InputError
 from promptdepth_ros.geometry.transforms import parse_xyz_quat
 from promptdepth_ros.grasp.planner import plan_grasps_in_frame
 from promptdepth_ros.msg import GraspArray
@@ -69,7 +70,7 @@ class GraspPlannerNode(Node):
             "points",
             self._on_cloud,
             input_qos(bool(self.params["input.reliable_qos"])),
-            event_callbacks=subscription_events(self, "points"),
+            event_callbacks=subscription_events(self, "points", self.health),
         )
         # Its own group: while a request waits for a cloud, the subscription keeps delivering
         # (with a multi-threaded executor, see main).
@@ -80,8 +81,12 @@ class GraspPlannerNode(Node):
             callback_group=MutuallyExclusiveCallbackGroup(),
         )
         self._diagnostics = DiagnosticsPublisher(
-            self, self.health, float(self.params["diagnostics.period_s"])
+            self,
+            self.health,
+            float(self.params["diagnostics.period_s"]),
+            float(self.params["diagnostics.no_output_warn_s"]),
         )
+        self._watch_output(str(self.params["mode"]))
         self.get_logger().info(
             f"planning in '{self.params['planning_frame']}' ({self.params['mode']}), "
             f"TF from {self._extrinsics.backend}"
@@ -90,10 +95,24 @@ class GraspPlannerNode(Node):
     def _on_params(self, values: dict[str, Any]) -> None:
         self.config = grasp_config_from_params(values)  # ConfigError refuses the change
         self.health.throttle_s = float(values["log_throttle_s"])
+        if values["mode"] != self.params["mode"]:
+            self._watch_output(str(values["mode"]))
+
+    def _watch_output(self, mode: str) -> None:
+        """Only continuous planning promises output while clouds arrive."""
+        if mode == "continuous":
+            self.health.watch()
+        else:
+            self.health.unwatch()
 
     def _on_cloud(self, msg: PointCloud2) -> None:
         self.health.count("received.points")
-        self._clouds.put(msg, stamp_ns(msg.header))
+        try:
+            stamp = stamp_ns(msg.header)
+        except InputError as error:  # an executor callback must not raise
+            report_dropped(self, self.health, error, "'points' message")
+            return
+        self._clouds.put(msg, stamp)
         if self.params["mode"] == "continuous":
             self._worker.submit(msg)
             stats = self._worker.stats
@@ -155,7 +174,7 @@ class GraspPlannerNode(Node):
             self._pub_grasps.publish(grasps)
             self._pub_poses.publish(poses)
             self._pub_markers.publish(markers)
-            self.health.count("planned")
+            self.health.output("planned")
             self.health.count("grasps_published", len(plan.grasps))
             return grasps
 

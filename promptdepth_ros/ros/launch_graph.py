@@ -26,9 +26,10 @@ SENSOR_TOPICS = {
     "camera_info": "/camera/camera_info",
     "points": "/lidar/points",
     "depth": "/lidar/depth",
+    "depth_camera_info": "/lidar/depth_camera_info",
 }
 # The graph's depth, cloud and grasp outputs by short name: (topic, message type). The nodes
-# also publish ~/confidence and ~/focal_length_px (engines that have them) and /diagnostics.
+# also publish ~/confidence (engines that have one) and /diagnostics.
 GRAPH_OUTPUTS: dict[str, tuple[str, str]] = {
     "depth": ("/prompt_depth_node/depth", "sensor_msgs/msg/Image"),
     "info": ("/prompt_depth_node/camera_info", "sensor_msgs/msg/CameraInfo"),
@@ -47,11 +48,14 @@ NODE_PARAMS: dict[str, tuple[ParamSpec, ...]] = {
 # left empty (its default) sets nothing, so the parameter files keep each setting's one default.
 PARAMETER_ARGUMENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "input_mode": (("prompt_depth_node", "input.mode"),),
+    "depth_registered": (("prompt_depth_node", "input.depth_registered"),),
+    "sync_policy": (("prompt_depth_node", "sync.policy"),),
     "engine": (("prompt_depth_node", "engine.name"),),
     "backend": (("prompt_depth_node", "engine.backend"),),
     "weights": (("prompt_depth_node", "engine.weights"),),
     "onnx_path": (("prompt_depth_node", "engine.onnx_path"),),
     "engine_path": (("prompt_depth_node", "engine.engine_path"),),
+    "precision": (("prompt_depth_node", "engine.precision"),),
     "planning_frame": (("grasp_planner_node", "planning_frame"),),
     "grasp_mode": (("grasp_planner_node", "mode"),),
     "reliable_qos": (
@@ -125,10 +129,12 @@ def grasp_graph(
     camera_info_topic: str = SENSOR_TOPICS["camera_info"],
     lidar_topic: str = SENSOR_TOPICS["points"],
     depth_topic: str = SENSOR_TOPICS["depth"],
+    depth_camera_info_topic: str = SENSOR_TOPICS["depth_camera_info"],
     prompt_overrides: dict[str, bool | int | float | str] | None = None,
     grasp_overrides: dict[str, bool | int | float | str] | None = None,
 ) -> tuple[GraphNode, GraphNode]:
-    """prompt_depth_node → grasp_planner_node, wired to the given sensor topics."""
+    """prompt_depth_node → grasp_planner_node, wired to the given sensor topics; the planner's
+    input is relative, so both nodes in one namespace find each other."""
     prompt = GraphNode(
         executable="prompt_depth_node",
         module="promptdepth_ros.ros.prompt_depth_node",
@@ -138,6 +144,7 @@ def grasp_graph(
             ("camera_info", camera_info_topic),
             ("points", lidar_topic),
             ("depth", depth_topic),
+            ("depth_camera_info", depth_camera_info_topic),
         ),
         overrides=dict(prompt_overrides or {}),
     )
@@ -145,7 +152,7 @@ def grasp_graph(
         executable="grasp_planner_node",
         module="promptdepth_ros.ros.grasp_planner_node",
         params_file="grasp_planner.yaml",
-        remappings=(("points", GRAPH_OUTPUTS["points"][0]),),
+        remappings=(("points", GRAPH_OUTPUTS["points"][0].lstrip("/")),),
         overrides=dict(grasp_overrides or {}),
     )
     return prompt, grasp

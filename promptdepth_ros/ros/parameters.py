@@ -18,11 +18,11 @@ from promptdepth_ros.errors import ConfigError
 from promptdepth_ros.settings import ParamSpec, ParamValue, validate_all
 
 
-def _descriptor(spec: ParamSpec) -> ParameterDescriptor:
+def _descriptor(spec: ParamSpec, read_only: bool) -> ParameterDescriptor:
     description = spec.description
     if spec.choices:
         description += f" (one of: {', '.join(repr(c) for c in spec.choices)})"
-    descriptor = ParameterDescriptor(description=description, read_only=spec.read_only)
+    descriptor = ParameterDescriptor(description=description, read_only=read_only)
     if spec.low is not None and spec.high is not None and not isinstance(spec.default, list):
         if isinstance(spec.default, int) and not isinstance(spec.default, bool):
             descriptor.integer_range = [
@@ -39,21 +39,30 @@ def declare_parameters(
     node: Node,
     specs: Sequence[ParamSpec],
     on_change: Callable[[dict[str, ParamValue]], None] | None = None,
+    locked: Callable[[], str] | None = None,
 ) -> dict[str, ParamValue]:
     """Declare every spec, validate the start values, and guard later changes.
 
     Returns the validated values; raises ConfigError naming a bad launch-time value.
     A runtime change is refused with the reason unless all values stay valid; then
-    ``on_change`` receives the new full set of values.
+    ``on_change`` receives the new full set of values. Read-only specs are read-only
+    parameters, unless ``locked`` is given (a lifecycle node): then they may change while
+    ``locked()`` returns "" and a change is refused with the reason it returns otherwise.
     """
     for spec in specs:
-        node.declare_parameter(spec.name, spec.default, _descriptor(spec))
+        read_only = spec.read_only and locked is None
+        node.declare_parameter(spec.name, spec.default, _descriptor(spec, read_only))
     values = validate_all(specs, {s.name: node.get_parameter(s.name).value for s in specs})
+    fixed = {s.name for s in specs if s.read_only}
 
     def check(params: list[Parameter]) -> SetParametersResult:
         proposed: dict[str, Any] = dict(values)
         proposed.update({p.name: p.value for p in params})
         try:
+            reason = locked() if locked is not None else ""
+            changed = sorted(p.name for p in params if p.name in fixed)
+            if changed and reason:
+                raise ConfigError(f"{', '.join(changed)} cannot change: {reason}")
             validated = validate_all(specs, proposed)
             if on_change is not None:
                 on_change(validated)

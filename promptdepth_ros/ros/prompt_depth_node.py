@@ -2,25 +2,27 @@
 
 Subscribes ``image``, ``camera_info`` and ``points`` (input.mode cloud) or ``depth`` (+
 ``depth_camera_info`` when not registered); publishes ``~/depth`` (32FC1 metres, NaN = no
-depth), ``~/camera_info``, ``~/points`` (organized XYZRGB), ``~/confidence`` (32FC1 in [0, 1],
-engines that have one) and ``~/focal_length_px`` (Depth Pro). A lifecycle node: the engine
-loads in on_configure.
+depth), ``~/camera_info`` (with Depth Pro's estimated focal length when ``focal.source`` is
+``estimated``), ``~/points`` (organized XYZRGB) and ``~/confidence`` (32FC1 in [0, 1], engines
+that have one). A lifecycle node: the engine and TF load in on_configure, the worker and
+subscriptions live while active, cleanup releases everything; the launch-time (read-only)
+parameters change only while unconfigured.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 import traceback
 from typing import Any
 
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
-from std_msgs.msg import Float64
 
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.geometry.transforms import parse_xyz_quat
-from promptdepth_ros.pipeline.depth import DepthPipeline, FrameSkip
+from promptdepth_ros.pipeline.depth import DepthPipeline, FrameSkip, PipelineConfig
 from promptdepth_ros.ros.convert.image import float_to_image_msg
 from promptdepth_ros.ros.convert.synced_set import (
     check_input,
@@ -47,52 +49,85 @@ from promptdepth_ros.ros.sync_adapter import TopicSynchronizer
 from promptdepth_ros.ros.tf import ExtrinsicsLookup
 from promptdepth_ros.sync.worker import LatestWorker
 
+INPUT_TYPES = {
+    "image": Image,
+    "camera_info": CameraInfo,
+    "points": PointCloud2,
+    "depth": Image,
+    "depth_camera_info": CameraInfo,
+}
+
 
 class PromptDepthNode(LifecycleNode):
     """Thin wiring of topics, parameters and QoS around :class:`DepthPipeline`."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("prompt_depth_node", **kwargs)
-        self.params = declare_parameters(self, PROMPT_DEPTH_PARAMS, self._on_params)
+        self.lifecycle_state = "unconfigured"  # lifecycle state label, kept by the transitions
+        self.finished = False  # shutdown transition done: run_node ends the process
+        self.params = declare_parameters(
+            self, PROMPT_DEPTH_PARAMS, self._on_params, locked=self._configured
+        )
         self.health = HealthMonitor(throttle_s=float(self.params["log_throttle_s"]))
         self.pipeline: DepthPipeline | None = None
+        self._extrinsics: ExtrinsicsLookup | None = None
         self._worker: LatestWorker[tuple[Any, ...]] | None = None
         self._sync: TopicSynchronizer | None = None
         self._diagnostics: DiagnosticsPublisher | None = None
+        # Runtime changes wait here and the worker applies them between frames.
+        self._params_lock = threading.Lock()
+        self._pending: tuple[PipelineConfig, dict[str, Any]] | None = None
+        self._frame_params: dict[str, Any] = dict(self.params)
+
+    def _configured(self) -> str:
+        if self.lifecycle_state == "unconfigured":
+            return ""
+        return (
+            f"the node is {self.lifecycle_state}; they change only while it is unconfigured "
+            f"(ros2 lifecycle set {self.get_fully_qualified_name()} cleanup)"
+        )
 
     def _on_params(self, values: dict[str, Any]) -> None:
         config = pipeline_config_from_params(values)  # raises ConfigError for bad combinations
-        self.health.throttle_s = float(values["log_throttle_s"])
+        _tf_settings(values)  # raises ConfigError for a bad fallback extrinsic
         if self.pipeline is not None:
-            self.pipeline.reconfigure(config)
+            self.pipeline.check_config(config)
+        self.health.throttle_s = float(values["log_throttle_s"])
+        with self._params_lock:
+            self._pending = (config, dict(values))
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Load and validate the engine; FAILURE with the reason (any exception) when it cannot."""
+        """Load and validate the engine; FAILURE with the reason (any exception) when it cannot,
+        with whatever was built released."""
+        try:
+            self._configure()
+        except Exception as error:
+            self.release()
+            # A bug or a library's error gets its traceback: rclpy's lifecycle would swallow it.
+            text = str(error) if isinstance(error, PromptDepthError) else traceback.format_exc()
+            self.get_logger().error(f"cannot configure: {text}")
+            return TransitionCallbackReturn.FAILURE
+        self.lifecycle_state = "inactive"
+        return TransitionCallbackReturn.SUCCESS
+
+    def _configure(self) -> None:
         from promptdepth_ros.engines.registry import create_engine
 
+        with self._params_lock:
+            self._pending = None
+            self._frame_params = dict(self.params)
+        config = pipeline_config_from_params(self.params)
+        engines = [create_engine(engine_spec_from_params(self.params))]
         try:
-            config = pipeline_config_from_params(self.params)
-            engine = create_engine(engine_spec_from_params(self.params))
-            monocular = (
-                create_engine(engine_spec_from_params(self.params, "monocular"))
-                if self.params["monocular.name"]
-                else None
-            )
-            self.pipeline = DepthPipeline(config, engine, monocular)
-            self._extrinsics = ExtrinsicsLookup(
-                self,
-                parse_xyz_quat(
-                    self.params["tf.fallback_camera_from_lidar"], "tf.fallback_camera_from_lidar"
-                ),
-                float(self.params["tf.timeout_s"]),
-                str(self.params["tf.fixed_frame"]),
-            )
-        except PromptDepthError as error:
-            self.get_logger().error(f"cannot configure: {error}")
-            return TransitionCallbackReturn.FAILURE
-        except Exception:  # a bug or a library's error: rclpy's lifecycle would swallow it
-            self.get_logger().error(f"cannot configure: {traceback.format_exc()}")
-            return TransitionCallbackReturn.FAILURE
+            if self.params["monocular.name"]:
+                engines.append(create_engine(engine_spec_from_params(self.params, "monocular")))
+            self.pipeline = DepthPipeline(config, *engines)
+        except BaseException:
+            for built in engines:
+                built.close()
+            raise
+        engine = engines[0]
+        self._extrinsics = ExtrinsicsLookup(self, *_tf_settings(self.params))
         weights = getattr(engine, "weights_description", "no weights")
         ready = f"engine '{engine.name}' ready ({weights}); TF from {self._extrinsics.backend}"
         if "RANDOM" in weights:  # one call site per severity (rclpy fixes it per call site)
@@ -102,59 +137,73 @@ class PromptDepthNode(LifecycleNode):
         self._pub_depth = self.create_lifecycle_publisher(Image, "~/depth", OUTPUT_QOS)
         self._pub_info = self.create_lifecycle_publisher(CameraInfo, "~/camera_info", OUTPUT_QOS)
         self._pub_points = self.create_lifecycle_publisher(PointCloud2, "~/points", OUTPUT_QOS)
-        self._pub_focal = self.create_lifecycle_publisher(Float64, "~/focal_length_px", OUTPUT_QOS)
         self._pub_confidence = self.create_lifecycle_publisher(Image, "~/confidence", OUTPUT_QOS)
+        self._diagnostics = DiagnosticsPublisher(
+            self,
+            self.health,
+            float(self.params["diagnostics.period_s"]),
+            float(self.params["diagnostics.no_output_warn_s"]),
+            warnings=self._state_warnings,
+        )
+
+    def _state_warnings(self) -> list[str]:
+        if self.lifecycle_state == "active":
+            return []
+        return [
+            f"{self.lifecycle_state}: not subscribed, nothing is published (ros2 lifecycle set "
+            f"{self.get_fully_qualified_name()} activate)"
+        ]
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Start the worker and subscribe to the inputs."""
         self._worker = LatestWorker(
             self._process,
             self._on_worker_error,
             name="prompt-depth",
             max_pending=int(self.params["processing.queue_depth"]),
         )
-        self._diagnostics = DiagnosticsPublisher(
-            self, self.health, float(self.params["diagnostics.period_s"])
-        )
-        return TransitionCallbackReturn.SUCCESS
-
-    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Subscribe to the inputs."""
         names = input_topics(
             self.params["input.mode"], bool(self.params["input.depth_registered"])
         )
-        types = {
-            "image": Image,
-            "camera_info": CameraInfo,
-            "points": PointCloud2,
-            "depth": Image,
-            "depth_camera_info": CameraInfo,
-        }
-        topics = [(name, types[name]) for name in names]
-        qos = input_qos(bool(self.params["input.reliable_qos"]))
         self._sync = TopicSynchronizer(
             self,
-            topics,
-            qos,
+            [(name, INPUT_TYPES[name]) for name in names],
+            input_qos(bool(self.params["input.reliable_qos"])),
             sync_config_from_params(self.params),
             self._on_synced,
             self.health,
-            event_callbacks=lambda topic: subscription_events(self, topic),
+            event_callbacks=lambda topic: subscription_events(self, topic, self.health),
             check=self._check_input,
         )
+        self.health.watch()
+        self.lifecycle_state = "active"
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Stop receiving; queued sets are dropped and counted."""
+        """Unsubscribe, let the worker finish the sets it holds, then stop it."""
         self._unsubscribe()
+        self._stop_worker(drain_s=5.0)
+        self.health.unwatch()
+        self.lifecycle_state = "inactive"
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Release the engine, the worker and the publishers."""
+        """Release the engine, TF, the publishers and diagnostics."""
         self.release()
+        self.lifecycle_state = "unconfigured"
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Release everything on the way out."""
-        self._unsubscribe()
+        """Release everything; the process then ends (run_node watches ``finished``)."""
         self.release()
+        self.lifecycle_state = "finalized"
+        self.finished = True
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """A transition raised: release everything and go back to unconfigured."""
+        self.release()
+        self.lifecycle_state = "unconfigured"
         return TransitionCallbackReturn.SUCCESS
 
     def _unsubscribe(self) -> None:
@@ -162,20 +211,33 @@ class PromptDepthNode(LifecycleNode):
             self._sync.destroy()
             self._sync = None
 
+    def _stop_worker(self, drain_s: float) -> None:
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        skipped = worker.stats.skipped
+        if drain_s > 0.0:
+            worker.wait_idle(timeout=drain_s)
+        worker.close(timeout=5.0)
+        self.health.count("worker.skipped_for_newer", worker.stats.skipped - skipped)
+
     def release(self) -> None:
-        """Stop the worker and free the engine and publishers (safe to call twice)."""
-        if self._worker is not None:
-            self._worker.close(timeout=5.0)
-            self._worker = None
+        """Stop receiving and the worker, free the engine, TF and publishers (safe twice)."""
+        self._unsubscribe()
+        self._stop_worker(drain_s=0.0)
+        self.health.unwatch()
         if self.pipeline is not None:
             self.pipeline.close()
             self.pipeline = None
+        if self._extrinsics is not None:
+            self._extrinsics.destroy()
+            self._extrinsics = None
         if self._diagnostics is not None:
             self._diagnostics.destroy()
             self._diagnostics = None
-        for pub in ("_pub_depth", "_pub_info", "_pub_points", "_pub_focal", "_pub_confidence"):
+        for pub in ("_pub_depth", "_pub_info", "_pub_points", "_pub_confidence"):
             if hasattr(self, pub):
-                self.destroy_publisher(getattr(self, pub))
+                self.destroy_lifecycle_publisher(getattr(self, pub))
                 delattr(self, pub)
 
     def _check_input(self, name: str, msg: Any) -> None:
@@ -183,17 +245,34 @@ class PromptDepthNode(LifecycleNode):
 
     def _on_synced(self, *msgs: Any) -> None:
         # Runs in the synchroniser's callback: hand over and return at once.
-        if self._worker is not None:
-            self._worker.submit(msgs)
-            self.health.set_counts("worker", {"skipped_for_newer": self._worker.stats.skipped})
+        worker = self._worker
+        if worker is not None:
+            skipped = worker.stats.skipped
+            worker.submit(msgs)
+            self.health.count("worker.skipped_for_newer", worker.stats.skipped - skipped)
+
+    def _apply_pending(
+        self, pipeline: DepthPipeline, extrinsics: ExtrinsicsLookup
+    ) -> dict[str, Any]:
+        """Apply a runtime parameter change (between frames); the parameters of this frame."""
+        with self._params_lock:
+            if self._pending is not None:
+                config, self._frame_params = self._pending
+                self._pending = None
+                pipeline.reconfigure(config)
+                extrinsics.configure(*_tf_settings(self._frame_params))
+            return self._frame_params
 
     def _process(self, msgs: tuple[Any, ...]) -> None:
-        pipeline = self.pipeline
-        if pipeline is None:
+        pipeline, extrinsics = self.pipeline, self._extrinsics
+        if pipeline is None or extrinsics is None:
             return
-        frame = frame_from_messages(msgs, self.params["input.mode"], self._extrinsics.lookup_full)
+        params = self._apply_pending(pipeline, extrinsics)
+        frame = frame_from_messages(msgs, params["input.mode"], extrinsics.lookup_full)
+        before = pipeline.decisions
         out = pipeline.process(frame)
-        self.health.set_counts("fallback", pipeline.decisions)
+        for decision, n in pipeline.decisions.items():
+            self.health.count(f"fallback.{decision}", n - before.get(decision, 0))
         if isinstance(out, FrameSkip):
             report_skipped(self, self.health, out.cause, out.reason)
             return
@@ -201,7 +280,7 @@ class PromptDepthNode(LifecycleNode):
             self.health.timing(stage.removesuffix("_ms"), ms)
         start = time.perf_counter()
         depth, info, points = output_messages(
-            frame, out, msgs[0].header, bool(self.params["output.publish_points"])
+            frame, out, msgs[0].header, bool(params["output.publish_points"])
         )
         self.health.timing("messages", (time.perf_counter() - start) * 1e3)
         self._pub_depth.publish(depth)
@@ -210,12 +289,17 @@ class PromptDepthNode(LifecycleNode):
             self._pub_points.publish(points)
         if out.confidence is not None:
             self._pub_confidence.publish(float_to_image_msg(out.confidence, msgs[0].header))
-        if out.focal_px is not None:
-            self._pub_focal.publish(Float64(data=float(out.focal_px)))
-        self.health.count("published")
+        self.health.output()
 
     def _on_worker_error(self, error: BaseException) -> None:
         report_dropped(self, self.health, error, "frame")
+
+
+def _tf_settings(values: dict[str, Any]) -> tuple[Any, float, str]:
+    """ExtrinsicsLookup's fallback, timeout and fixed frame; ConfigError for a bad fallback."""
+    name = "tf.fallback_camera_from_lidar"
+    fallback = parse_xyz_quat(values[name], name)
+    return fallback, float(values["tf.timeout_s"]), str(values["tf.fixed_frame"])
 
 
 def _started() -> PromptDepthNode:

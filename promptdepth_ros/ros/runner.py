@@ -36,7 +36,8 @@ def run_node(
     nodes' worker threads, so one executor thread suffices, except for a callback that waits
     (a service waiting for a fresh input, in its own callback group): ``threads`` > 1 spins a
     MultiThreadedExecutor. The node's ``release()`` (worker
-    threads, engines), when it has one, runs before it is destroyed.
+    threads, engines), when it has one, runs before it is destroyed; a node whose ``finished``
+    turns True (a lifecycle node after its shutdown transition) ends the process with 0.
     """
     stop = threading.Event()
 
@@ -52,7 +53,7 @@ def run_node(
     try:
         node = make_node()
         executor.add_node(node)
-        while not stop.is_set() and rclpy.ok():
+        while not stop.is_set() and rclpy.ok() and not getattr(node, "finished", False):
             executor.spin_once(timeout_sec=SIGNAL_POLL_S)
     except ExternalShutdownException:
         pass

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from std_msgs.msg import Header
 
+from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.errors import ConfigError
 from promptdepth_ros.geometry.transforms import invert_transform
 from promptdepth_ros.ros.bag import BagWriter, tf_static_cdr
@@ -58,7 +59,16 @@ def _header(stamp_ns: int, frame_id: str) -> Header:
     return Header(stamp=time_msg(stamp_ns), frame_id=frame_id)
 
 
-def _stamps(
+def _camera_info(camera: CameraModel, raw_camera: CameraModel | None, header: Header) -> Any:
+    """CameraInfo of ``camera``; of a rectified image (P = ``camera``) when ``raw_camera``."""
+    msg = camera_info_msg_from_model(camera, header)
+    if raw_camera is not None:
+        msg.d = [0.0] * 5
+        msg.k = raw_camera.K.reshape(-1).tolist()
+    return msg
+
+
+def free_running_stamps(
     rate_hz: float,
     duration_s: float,
     jitter_s: float,
@@ -91,6 +101,7 @@ def write_scene_bag(
     lidar_offset_s: float = 0.0,
     lidar_drift_ppm: float = 0.0,
     drop_rate: float = 0.0,
+    raw_camera: CameraModel | None = None,
 ) -> SceneBag:
     """Render ``scene`` once and write ``duration_s`` of camera + LiDAR messages to ``path``.
 
@@ -98,7 +109,10 @@ def write_scene_bag(
     up to ``jitter_s``; ``lidar_noise_m`` is the range noise (std) of the LiDAR returns, plus
     ``lidar_relative_noise`` times the depth for depth images. The LiDAR clock runs free of the
     camera's: ``lidar_offset_s`` phase and ``lidar_drift_ppm`` rate error; ``drop_rate`` of the
-    images and of the scans are lost. Raises ConfigError for non-positive rates or duration.
+    images and of the scans are lost. The scene's camera may be distorted (fisheye, wide-angle:
+    its CameraInfo carries D). With ``raw_camera`` the images are rectified: the CameraInfo has
+    zero D, the raw calibration's K and the scene's camera in P (as for ``image_rect``).
+    Raises ConfigError for non-positive rates or duration.
     """
     if duration_s <= 0 or camera_hz <= 0 or lidar_hz <= 0:
         raise ConfigError(
@@ -107,8 +121,8 @@ def write_scene_bag(
     rng = np.random.default_rng(seed)
     truth = render(scene)
     camera = scene.camera
-    image_stamps = _stamps(camera_hz, duration_s, 0.0, rng, drop_rate=drop_rate)
-    prompt_stamps = _stamps(
+    image_stamps = free_running_stamps(camera_hz, duration_s, 0.0, rng, drop_rate=drop_rate)
+    prompt_stamps = free_running_stamps(
         lidar_hz, duration_s, jitter_s, rng, lidar_offset_s, lidar_drift_ppm, drop_rate
     )
     T_lidar_camera = invert_transform(T_CAMERA_LIDAR)
@@ -132,7 +146,7 @@ def write_scene_bag(
             if kind == "image":
                 header = _header(stamp_ns, camera.frame_id)
                 bag.write(IMAGE_TOPIC, receive_ns, rgb_to_image_msg(truth.rgb, header))
-                bag.write(INFO_TOPIC, receive_ns, camera_info_msg_from_model(camera, header))
+                bag.write(INFO_TOPIC, receive_ns, _camera_info(camera, raw_camera, header))
             elif lidar_mode == "cloud":
                 points = simulate_lidar_points(
                     truth.depth_m, camera, T_lidar_camera, rng, noise_std_m=lidar_noise_m

@@ -16,9 +16,10 @@ from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 
-from promptdepth_ros.ros.convert.stamps import stamp_s
-from promptdepth_ros.ros.diagnostics import report_dropped, report_skipped
+from promptdepth_ros.ros.convert.stamps import stamp_ns
+from promptdepth_ros.ros.diagnostics import report_dropped, report_lost, report_skipped
 from promptdepth_ros.ros.health import HealthMonitor
+from promptdepth_ros.sync.gaps import StampGaps
 from promptdepth_ros.sync.pairing import PromptPairing, SyncConfig
 
 POLL_PERIOD_S = 0.02  # how often prompts that waited max_wait_s are decided
@@ -35,8 +36,9 @@ class TopicSynchronizer:
 
     Each message first goes through ``check(name, msg)``; one that raises is counted and
     reported (:func:`report_dropped`) and never reaches the pairing, so a bad stamp cannot break
-    it. ``callback`` must return quickly (hand the set to a worker). Receipts per topic and the
-    pairing's counters go to ``health``.
+    it. ``callback`` must return quickly (hand the set to a worker). Receipts per topic, the
+    pairing's counters and messages missing from each topic's stamps (:class:`StampGaps`,
+    ``lost.<topic>``) go to ``health``.
     """
 
     def __init__(
@@ -56,6 +58,8 @@ class TopicSynchronizer:
         self._check = check
         self._pairing = PromptPairing(len(topics), config)
         self._reported: Counter[str] = Counter()
+        self._counted: Counter[str] = Counter()
+        self._gaps = {name: StampGaps() for name, _ in topics}
         self._subscriptions = [
             node.create_subscription(
                 msg_type,
@@ -73,10 +77,14 @@ class TopicSynchronizer:
             self._health.count(f"received.{name}")
             try:
                 self._check(name, msg)
-                sets = self._pairing.add(index, stamp_s(msg.header), msg, time.monotonic())
+                stamp = stamp_ns(msg.header)
+                sets = self._pairing.add(index, stamp * 1e-9, msg, time.monotonic())
             except Exception as error:  # counted and logged; an executor callback must not raise
                 report_dropped(self._node, self._health, error, f"'{name}' message")
                 return
+            lost = self._gaps[name].add(stamp)
+            if lost:
+                report_lost(self._node, self._health, name, lost, self._gaps[name])
             self._emit(sets)
 
         return receive
@@ -86,7 +94,9 @@ class TopicSynchronizer:
 
     def _emit(self, sets: list[tuple[Any, ...]]) -> None:
         counts = dict(self._pairing.counts)
-        self._health.set_counts("sync", counts)
+        for name, n in counts.items():  # added, so a new pairing (re-activation) resets nothing
+            self._health.count(f"sync.{name}", n - self._counted[name])
+            self._counted[name] = n
         for cause, text in FRAME_LOSSES.items():
             for _ in range(counts.get(cause, 0) - self._reported[cause]):
                 reason = text.format(window_ms=self._pairing.max_offset_ns * 1e-6)

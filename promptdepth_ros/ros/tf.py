@@ -29,7 +29,7 @@ class ExtrinsicsLookup:
     ``fallback`` transform (a parameter) applies only when the tree does not have the frames;
     an extrapolation or a disconnected tree raises. ``fallback_uses`` counts its uses;
     ``backend`` says which source runs. ``fixed_frame`` (may be empty) is the world-fixed
-    frame of :meth:`lookup_full`.
+    frame of :meth:`lookup_full`. :meth:`destroy` unsubscribes from TF.
     """
 
     def __init__(
@@ -39,12 +39,13 @@ class ExtrinsicsLookup:
         timeout_s: float,
         fixed_frame: str = "",
     ) -> None:
-        self._fallback = fallback
         self._logger = node.get_logger()
-        self._timeout = Duration(seconds=timeout_s)
-        self.fixed_frame = fixed_frame
+        self.configure(fallback, timeout_s, fixed_frame)
         self.fallback_uses = 0
         self._own = TransformBuffer()
+        self._node = node
+        self._subscriptions: list[Any] = []
+        self._listener: Any = None
         self._tf2: Any = None
         if importlib.util.find_spec("tf2_ros") is not None:
             import tf2_ros
@@ -56,18 +57,40 @@ class ExtrinsicsLookup:
         elif importlib.util.find_spec("tf2_msgs") is not None:
             from tf2_msgs.msg import TFMessage
 
-            node.create_subscription(
-                TFMessage, "/tf", lambda m: self._own.set_transforms(m.transforms, False), TF_QOS
-            )
-            node.create_subscription(
-                TFMessage,
-                "/tf_static",
-                lambda m: self._own.set_transforms(m.transforms, True),
-                LATCHED_QOS,
-            )
+            self._subscriptions = [
+                node.create_subscription(
+                    TFMessage,
+                    "/tf",
+                    lambda m: self._own.set_transforms(m.transforms, False),
+                    TF_QOS,
+                ),
+                node.create_subscription(
+                    TFMessage,
+                    "/tf_static",
+                    lambda m: self._own.set_transforms(m.transforms, True),
+                    LATCHED_QOS,
+                ),
+            ]
             self.backend = "tf"
         else:
             self.backend = "parameter"
+
+    def configure(
+        self, fallback: NDArray[np.float64] | None, timeout_s: float, fixed_frame: str
+    ) -> None:
+        """Set the fallback transform, the lookup timeout and the fixed frame."""
+        self._fallback = fallback
+        self._timeout = Duration(seconds=timeout_s)
+        self.fixed_frame = fixed_frame
+
+    def destroy(self) -> None:
+        """Unsubscribe from /tf and /tf_static (safe to call twice)."""
+        if self._listener is not None:
+            self._listener.unregister()
+            self._listener = None
+        for subscription in self._subscriptions:
+            self._node.destroy_subscription(subscription)
+        self._subscriptions = []
 
     def lookup(self, target_frame: str, source_frame: str, stamp_ns: int) -> NDArray[np.float64]:
         """T_target_source at ``stamp_ns``. Raises MissingTransform (or its subclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from promptdepth_ros.camera.distortion import undistort_normalized
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.prompt.pooling import mean_pool_valid
@@ -112,7 +113,8 @@ def simulate_lidar_points(
 
     Rings are ``n_rings`` evenly spaced image rows (jittered by up to half a ring spacing) with
     ``points_per_ring`` evenly spaced columns; pixels without GT depth give no point. Each point is
-    back-projected with ``camera``, its range perturbed by N(0, noise_std_m) along its ray, then
+    back-projected with ``camera`` (lens distortion undone), its range perturbed by
+    N(0, noise_std_m) along its ray, then
     mapped by ``T_lidar_camera`` (4, 4), which takes camera-frame points into the LiDAR frame
     (p_lidar = T_lidar_camera @ p_camera).
     """
@@ -135,10 +137,13 @@ def simulate_lidar_points(
     cols = np.rint(np.linspace(0, camera.width - 1, points_per_ring)).astype(np.int64)
     v, u = (a.ravel() for a in np.meshgrid(rows, cols, indexing="ij"))
     z = depth[v, u]
-    keep = np.isfinite(z) & (z > 0)
-    u, v, z = u[keep], v[keep], z[keep]
-    rays = np.stack([(u - camera.cx) / camera.fx, (v - camera.cy) / camera.fy, np.ones_like(z)], 1)
-    points = rays * z[:, None]
+    # NaN rays: pixels beyond a distorted lens's calibrated field
+    xd = (u - camera.cx) / camera.fx
+    yd = (v - camera.cy) / camera.fy
+    x, y = undistort_normalized(xd.astype(np.float64), yd.astype(np.float64), camera)
+    keep = np.isfinite(z) & (z > 0) & np.isfinite(x) & np.isfinite(y)
+    x, y, z = x[keep], y[keep], z[keep]
+    points = np.stack([x, y, np.ones_like(z)], 1) * z[:, None]
     ranges = np.linalg.norm(points, axis=1)
     points *= ((ranges + rng.normal(size=ranges.shape) * noise_std_m) / ranges)[:, None]
     transform = np.asarray(T_lidar_camera, np.float64)

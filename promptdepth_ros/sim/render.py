@@ -8,8 +8,8 @@ import numpy as np
 import open3d as o3d
 from numpy.typing import NDArray
 
+from promptdepth_ros.camera.distortion import undistort_normalized
 from promptdepth_ros.camera.model import CameraModel
-from promptdepth_ros.errors import InputError
 from promptdepth_ros.sim.scene import TabletopScene
 
 NO_SURFACE_ID = -2
@@ -37,14 +37,14 @@ class RenderedFrame:
 
 
 def camera_rays(camera: CameraModel) -> NDArray[np.float32]:
-    """Unit ray directions (H, W, 3) float32 in the optical frame through each pixel centre."""
-    if camera.is_distorted:
-        raise InputError("render needs a rectified camera; got distortion coefficients, set D = 0")
+    """Unit ray directions (H, W, 3) float32 in the optical frame through each pixel centre,
+    the lens distortion undone (NaN beyond a distorted camera's calibrated field)."""
     u = (np.arange(camera.width, dtype=np.float64) - camera.cx) / camera.fx
     v = (np.arange(camera.height, dtype=np.float64) - camera.cy) / camera.fy
+    x, y = undistort_normalized(*np.meshgrid(u, v), camera)
     rays = np.empty((camera.height, camera.width, 3), np.float64)
-    rays[..., 0] = u[None, :]
-    rays[..., 1] = v[:, None]
+    rays[..., 0] = x
+    rays[..., 1] = y
     rays[..., 2] = 1.0
     rays /= np.linalg.norm(rays, axis=2, keepdims=True)
     return rays.astype(np.float32)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from promptdepth_ros.engines.backends.tensorrt.plan import BUILD_PRECISIONS
+from promptdepth_ros.engines.backends.tensorrt.plan import PRECISIONS
 from promptdepth_ros.errors import PromptDepthError
 
 
@@ -18,9 +18,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, help="plan path (default: <onnx>.<precision>.plan)")
     parser.add_argument(
         "--precision",
-        choices=BUILD_PRECISIONS,
+        choices=PRECISIONS,
         default="fp16",
-        help="int8/best quantise only layers with Q/DQ nodes (no calibrator); others fall back",
+        help="builder precision; the node's engine.precision must name the same",
     )
     parser.add_argument("--workspace-mb", type=int, default=4096, help="builder workspace limit")
     parser.add_argument("--timing-cache", type=Path, help="timing cache file (read and updated)")
@@ -37,8 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     plan = args.output or args.onnx.with_suffix(f".{args.precision}.plan")
     try:
-        from promptdepth_ros.engines.backends.tensorrt.build import build_plan, engine_cache_key
+        from promptdepth_ros.engines.backends.tensorrt.build import build_plan
         from promptdepth_ros.engines.backends.tensorrt.plan import plan_is_current
+        from promptdepth_ros.engines.backends.tensorrt.runtime import engine_cache_key
 
         key = engine_cache_key(args.onnx, args.precision, args.device)
         if plan_is_current(plan, key) and not args.force:

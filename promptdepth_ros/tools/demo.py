@@ -11,8 +11,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -23,33 +21,32 @@ import numpy as np
 from promptdepth_ros.camera.projection import depth_to_points
 from promptdepth_ros.cloud.ply import points_to_ply
 from promptdepth_ros.engines.spec import EngineSpec
+from promptdepth_ros.errors import InputError, PromptDepthError
 from promptdepth_ros.eval.visualize import save_depth_png
-from promptdepth_ros.geometry.transforms import format_xyz_quat
+from promptdepth_ros.pipeline.depth import PipelineConfig
 from promptdepth_ros.ros.bag import read_bag
 from promptdepth_ros.ros.convert.image import image_to_depth_m
 from promptdepth_ros.ros.diagnostics import DIAGNOSTICS_TOPIC
 from promptdepth_ros.ros.launch_graph import (
     GRAPH_OUTPUTS,
     fastdds_environment,
-    grasp_graph,
-    ros_arguments,
     shm_free_bytes,
 )
 from promptdepth_ros.ros.scene_bag import (
     CLOUD_TOPIC,
     IMAGE_TOPIC,
     INFO_TOPIC,
-    T_CAMERA_LIDAR,
-    WORLD_FRAME,
     write_scene_bag,
 )
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
-from promptdepth_ros.tools.cli import add_setting_option, specs_by_name
+from promptdepth_ros.tools.cli import add_debug_option, add_setting_option, run_tool, specs_by_name
+from promptdepth_ros.tools.demo_graph import start_graph, stop_graph, wait_for_graph
 
 DEPTH_TOPIC = GRAPH_OUTPUTS["depth"][0]
 ENGINE_SETTINGS = specs_by_name(EngineSpec)
 POINTS_TOPIC = GRAPH_OUTPUTS["points"][0]
 GRASPS_TOPIC = GRAPH_OUTPUTS["grasps"][0]
+MARKER = ".promptdepth-demo"  # in an output directory the demo made (so may delete)
 OUTPUT_TOPICS = (
     *GRAPH_OUTPUTS.values(),
     (DIAGNOSTICS_TOPIC, "diagnostic_msgs/msg/DiagnosticArray"),
@@ -77,67 +74,72 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=480)
+    add_debug_option(parser)
     return parser.parse_args(argv)
 
 
-def start_graph(
-    args: argparse.Namespace, T_world_camera: np.ndarray, log_dir: Path
-) -> list[subprocess.Popen[bytes]]:
-    """Start both nodes as processes, with the bag's extrinsics as TF fallbacks."""
-    prompt_overrides: dict[str, bool | int | float | str] = {
-        "engine.name": args.engine,
-        "engine.backend": args.backend,
-        "engine.random_init": args.random_init,
-        "engine.input_long_side": args.input_long_side,
-        "input.reliable_qos": True,
-        "tf.fallback_camera_from_lidar": format_xyz_quat(T_CAMERA_LIDAR),
-    }
-    grasp_overrides: dict[str, bool | int | float | str] = {
-        "input.reliable_qos": True,
-        "planning_frame": WORLD_FRAME,
-        "tf.fallback_planning_from_camera": format_xyz_quat(T_world_camera),
-    }
-    procs = []
-    for node in grasp_graph(prompt_overrides=prompt_overrides, grasp_overrides=grasp_overrides):
-        log = (log_dir / f"{node.executable}.log").open("wb")
-        cmd = [sys.executable, "-m", node.module, *ros_arguments(node)]
-        procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT))
-    return procs
+def prepare_out(out: Path) -> None:
+    """Create ``out`` (with the demo's marker), emptying it first only when the demo made it.
+
+    InputError for a non-empty directory (or a file) without the marker: never deleted.
+    """
+    if (out / MARKER).is_file():
+        shutil.rmtree(out)
+    elif out.exists() and not (out.is_dir() and not any(out.iterdir())):
+        raise InputError(
+            f"--out {out} exists and was not made by the demo; choose another directory "
+            "(the demo deletes only directories it made)"
+        )
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("made by promptdepth-demo; the next run deletes this directory\n")
 
 
-def stop_graph(procs: list[subprocess.Popen[bytes]]) -> list[int]:
-    """SIGINT every node, then wait; returns the exit codes."""
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-    codes = []
-    for proc in procs:
-        try:
-            codes.append(proc.wait(timeout=15))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            codes.append(proc.wait())
-    return codes
+def export_random_onnx(args: argparse.Namespace, path: Path) -> Path:
+    """A random-weight PromptDA ONNX model for the demo's image and prompt sizes."""
+    from promptdepth_ros.engines.promptda.preprocessing import network_input_size
+    from promptdepth_ros.tools import export_onnx
+
+    height, width = network_input_size(args.height, args.width, args.input_long_side)
+    prompt_h, prompt_w = PipelineConfig().prompt_hw
+    sizes = [
+        "--input-size",
+        str(height),
+        str(width),
+        "--prompt-size",
+        str(prompt_h),
+        str(prompt_w),
+    ]
+    if export_onnx.main(["--engine", "promptda", "--random-init", *sizes, "--output", str(path)]):
+        raise PromptDepthError(f"could not export a random-weight ONNX model to {path}")
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the demo; prints a summary and returns 0 when depth and grasps came out."""
+    """Run the demo; prints a summary and returns 0 when depth and grasps came out (one
+    ``error:`` line on stderr and a non-zero status otherwise)."""
+    args = parse_args(argv)
+    return run_tool(lambda: run_demo(args), args.debug)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """The demo's steps: scene bag, nodes, replay, recording, outputs."""
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
+    from rclpy.signals import SignalHandlerOptions
 
     from promptdepth_ros.tools.demo_report import summarise
     from promptdepth_ros.tools.replay import BagPlayer, TopicRecorder, wait_for_subscription
 
-    args = parse_args(argv)
+    prepare_out(args.out)
     # The demo's graph talks to itself only: keep DDS discovery on this machine.
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     # Images and clouds through shared memory, as grasp.launch.py does (the nodes inherit it).
     dds_env = fastdds_environment(os.environ, shm_free_bytes())
     os.environ.update(dds_env)
     print(f"[demo] Fast DDS profile: {', '.join(dds_env.values()) or 'unchanged'}")
-    if args.out.exists():
-        shutil.rmtree(args.out)
-    (args.out / "logs").mkdir(parents=True)
+    onnx = None
+    if args.random_init and args.engine == "promptda" and args.backend == "onnxruntime":
+        onnx = export_random_onnx(args, args.out / "promptda_random.onnx")
     scene = generate_tabletop_scene(
         np.random.default_rng(args.seed), default_camera(args.width, args.height)
     )
@@ -152,28 +154,37 @@ def main(argv: list[str] | None = None) -> int:
             "meaningless; this only exercises the pipeline."
         )
 
-    rclpy.init()
+    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)  # run_tool handles signals
     node = rclpy.create_node("promptdepth_demo")
     executor = SingleThreadedExecutor()
     executor.add_node(node)
     spinner = threading.Thread(target=executor.spin, daemon=True)
-    procs = start_graph(args, scene.T_world_camera, args.out / "logs")
+    logs = args.out / "logs"
+    procs = start_graph(args, scene.T_world_camera, logs, onnx)
     try:
         recorder = TopicRecorder(node, OUTPUT_TOPICS)
         player = BagPlayer(node, list(read_bag(bag.path)))
         spinner.start()
-        if not player.wait_for_subscribers([IMAGE_TOPIC, INFO_TOPIC, CLOUD_TOPIC], 120.0):
-            print(
-                f"[demo] error: the nodes did not subscribe within 120 s; see {args.out / 'logs'}"
-            )
-            return 1
-        if not wait_for_subscription(node, POINTS_TOPIC, "grasp_planner_node", 60.0):
-            print(f"[demo] error: the grasp planner did not subscribe; see {args.out / 'logs'}")
-            return 1
+        inputs = [IMAGE_TOPIC, INFO_TOPIC, CLOUD_TOPIC]
+        wait_for_graph(
+            lambda: player.wait_for_subscribers(inputs, 0.0),
+            "the nodes did not subscribe",
+            procs,
+            logs,
+        )
+        wait_for_graph(
+            lambda: wait_for_subscription(node, POINTS_TOPIC, "grasp_planner_node", 0.0),
+            "the grasp planner did not subscribe",
+            procs,
+            logs,
+        )
         # Outputs published before the recorder is matched to their publisher would be lost.
-        if not recorder.wait_for_publishers([DEPTH_TOPIC, GRASPS_TOPIC], 60.0):
-            print(f"[demo] error: the nodes' outputs did not appear; see {args.out / 'logs'}")
-            return 1
+        wait_for_graph(
+            lambda: recorder.wait_for_publishers([DEPTH_TOPIC, GRASPS_TOPIC], 0.0),
+            "the nodes' outputs did not appear",
+            procs,
+            logs,
+        )
         published = player.play()
         # Done when a grasp plan arrived and no depth or grasps for 3 s (the nodes have
         # drained), or after 60 s.
@@ -190,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         codes = stop_graph(procs)
         executor.shutdown()
+        # The spin thread must leave rclpy's wait before the node and context go; a thread
+        # still inside it at exit aborts the process ("terminate called without an active
+        # exception").
+        if spinner.is_alive():
+            spinner.join()
         node.destroy_node()
         rclpy.try_shutdown()
     report = summarise(args, bag, player, recorder, published, codes)

@@ -41,7 +41,8 @@ def yaml_text(node_name: str, specs: Sequence[ParamSpec]) -> str:
         f"# Defaults of {node_name}, generated from the settings declared on the config",
         f"# dataclasses by `{COMMAND}`:",
         "# do not edit; copy it to keep your own values.",
-        f"{node_name}:",
+        "# Keyed /**/<node> so that it applies in any namespace.",
+        f"/**/{node_name}:",
         "  ros__parameters:",
     ]
     for spec in specs:

@@ -8,9 +8,19 @@ from pathlib import Path
 
 import numpy as np
 
-from promptdepth_ros.errors import PromptDepthError
+from promptdepth_ros.errors import ConfigError
+from promptdepth_ros.ros.arm_bag import write_eye_in_hand_bag
 from promptdepth_ros.ros.scene_bag import write_scene_bag
+from promptdepth_ros.sim.lenses import fisheye_camera, raw_calibration, wide_angle_camera
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene, plane_scene
+from promptdepth_ros.tools.cli import add_debug_option, run_tool
+
+LENSES = {
+    "pinhole": default_camera,
+    "fisheye": fisheye_camera,
+    "wide-angle": wide_angle_camera,
+    "rectified": default_camera,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,16 +42,42 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="a fronto-parallel plane at this distance (m) instead of a tabletop",
     )
+    p.add_argument(
+        "--lens",
+        choices=tuple(LENSES),
+        default="pinhole",
+        help="camera model: rectified pinhole, equidistant fisheye (150 deg), plumb_bob wide "
+        "angle, or a rectified image whose CameraInfo K is the raw calibration (P used)",
+    )
+    p.add_argument(
+        "--moving-camera",
+        action="store_true",
+        help="eye-in-hand: the camera on an arm moving at 0.5 m/s (/tf at 100 Hz), the LiDAR "
+        "fixed to base_link (cloud LiDAR; not with --lens rectified)",
+    )
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--height", type=int, default=480)
+    add_debug_option(p)
     args = p.parse_args(argv)
-    camera = default_camera(args.width, args.height)
-    try:
-        scene = (
-            plane_scene(args.plane_distance, camera)
-            if args.plane_distance
-            else generate_tabletop_scene(np.random.default_rng(args.seed), camera)
+    return run_tool(lambda: write_bag(args), args.debug)
+
+
+def write_bag(args: argparse.Namespace) -> int:
+    """Generate the scene, write the bag, say what it holds."""
+    camera = LENSES[args.lens](args.width, args.height)
+    raw = raw_calibration(camera) if args.lens == "rectified" else None
+    scene = (
+        plane_scene(args.plane_distance, camera)
+        if args.plane_distance
+        else generate_tabletop_scene(np.random.default_rng(args.seed), camera)
+    )
+    if args.moving_camera:
+        if args.lidar != "cloud" or args.lens == "rectified":
+            raise ConfigError("--moving-camera takes a cloud LiDAR and an unrectified lens")
+        bag = write_eye_in_hand_bag(
+            args.output, scene, None, args.duration, args.camera_hz, args.lidar_hz, seed=args.seed
         )
+    else:
         bag = write_scene_bag(
             args.output,
             scene,
@@ -50,10 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             args.lidar_hz,
             args.lidar,
             seed=args.seed,
+            raw_camera=raw,
         )
-    except PromptDepthError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     print(
         f"wrote {bag.path}: {len(bag.image_stamps_ns)} images, "
         f"{len(bag.prompt_stamps_ns)} LiDAR messages, {len(scene.objects)} objects"

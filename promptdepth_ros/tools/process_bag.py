@@ -1,64 +1,67 @@
-"""promptdepth-process-bag: run the node pipeline offline over a rosbag2 and write a new bag.
+"""promptdepth-process-bag: run the node pipeline offline over rosbag2 files into new bags.
 
 Reads camera image + camera_info, a LiDAR cloud or depth image, /tf and /tf_static (MCAP or
 sqlite3), pairs them as the node does, runs prompt → engine → cloud → grasps with the nodes'
 parameters (the same code), and writes the node topics to a new MCAP bag that
-``ros2 bag play`` replays. Ctrl-C or a bad message never leaves a broken bag.
+``ros2 bag play`` replays. Many bags run in parallel, in local worker processes or on a Ray
+cluster. A bad message, a failed bag, SIGINT or SIGTERM never leave a broken bag.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import yaml
-from std_msgs.msg import Header
-
-from promptdepth_ros.camera.projection import depth_to_points
-from promptdepth_ros.engines.registry import create_engine
-from promptdepth_ros.errors import MissingTransform, PromptDepthError, TransformExtrapolation
-from promptdepth_ros.geometry.transform_tree import TransformBuffer
-from promptdepth_ros.geometry.transforms import parse_xyz_quat
-from promptdepth_ros.grasp.planner import plan_grasps_in_frame
-from promptdepth_ros.pipeline.depth import DepthPipeline, FrameSkip
-from promptdepth_ros.ros.bag import TF_MESSAGE, BagWriter, bag_message_counts, read_bag
-from promptdepth_ros.ros.convert.grasps import grasp_plan_messages
-from promptdepth_ros.ros.convert.stamps import stamp_ns, stamp_s
-from promptdepth_ros.ros.convert.synced_set import (
-    frame_from_messages,
-    input_topics,
-    output_messages,
+from promptdepth_ros.errors import ConfigError, InputError
+from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS
+from promptdepth_ros.ros.launch_graph import SENSOR_TOPICS
+from promptdepth_ros.ros.prompt_depth_params import PROMPT_DEPTH_PARAMS, engine_spec_from_params
+from promptdepth_ros.tools.bag_batch import run_local, run_ray, summary_table
+from promptdepth_ros.tools.bag_frames import BagOptions
+from promptdepth_ros.tools.bag_job import (
+    BagJob,
+    BagResult,
+    open_pipeline,
+    print_result,
+    process_bag,
 )
-from promptdepth_ros.ros.grasp_planner_params import GRASP_PLANNER_PARAMS, grasp_config_from_params
-from promptdepth_ros.ros.launch_graph import GRAPH_OUTPUTS, SENSOR_TOPICS
-from promptdepth_ros.ros.prompt_depth_params import (
-    PROMPT_DEPTH_PARAMS,
-    engine_spec_from_params,
-    pipeline_config_from_params,
-    sync_config_from_params,
+from promptdepth_ros.tools.cli import (
+    StopSignals,
+    add_debug_option,
+    add_setting_option,
+    node_parameters,
+    run_tool,
 )
-from promptdepth_ros.sync.pairing import PromptPairing
-from promptdepth_ros.tools.cli import add_setting_option, node_parameters
-from promptdepth_ros.tools.progress import Progress
 
-PAIRING_TOTALS = ("received", "emitted")
-TF_TOPICS = ("/tf", "/tf_static")
 PROMPT_SPECS = {spec.name: spec for spec in PROMPT_DEPTH_PARAMS}
 GRASP_SPECS = {spec.name: spec for spec in GRASP_PLANNER_PARAMS}
-
-# The GRAPH_OUTPUTS of grasp_plan_messages(), in its order.
-GRASP_KEYS = ("grasps", "poses", "markers")
+GLOB_CHARACTERS = frozenset("*?[")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("input", type=Path, help="input rosbag2 directory (MCAP or sqlite3)")
-    p.add_argument("output", type=Path, help="output bag directory (must not exist)")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        help="input rosbag2 directories (MCAP or sqlite3), globs, or directories of bags",
+    )
+    p.add_argument(
+        "output",
+        type=Path,
+        help="output bag directory for one input bag; for several (or a glob or a directory "
+        "of bags) the directory that gets one output bag per input, named as the input",
+    )
+    p.add_argument("--jobs", type=int, default=1, help="bags processed at once (processes)")
+    p.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="run each bag as a task on the Ray cluster at ADDRESS ('auto', 'ray://host:10001', "
+        "or 'local' for a cluster in this process with --jobs CPUs)",
+    )
     p.add_argument("--params", type=Path, help="prompt_depth_node parameter YAML to apply")
     p.add_argument("--grasp-params", type=Path, help="grasp_planner_node parameter YAML")
     add_setting_option(p, "--engine", PROMPT_SPECS["engine.name"], default=None)
@@ -75,7 +78,40 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_setting_option(p, "--planning-frame", GRASP_SPECS["planning_frame"], default=None)
     p.add_argument("--no-grasps", action="store_true", help="skip grasp planning")
     p.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
+    add_debug_option(p)
     return p.parse_args(argv)
+
+
+def _is_bag(path: Path) -> bool:
+    return (path / "metadata.yaml").is_file()
+
+
+def find_jobs(inputs: list[str], output: Path) -> tuple[list[BagJob], bool]:
+    """The bags ``inputs`` name and their outputs; True when it is a single bag (``output``
+    is then the output bag itself).
+
+    A glob is expanded here (also when the shell did not), a directory that is no bag stands
+    for the bags in it. InputError when nothing is found or two inputs share a name.
+    """
+    single = len(inputs) == 1 and not GLOB_CHARACTERS & set(inputs[0])
+    bags: list[Path] = []
+    for text in inputs:
+        matches = sorted(glob.glob(text)) if GLOB_CHARACTERS & set(text) else [text]
+        for path in map(Path, matches):
+            if path.is_dir() and not _is_bag(path) and any(map(_is_bag, path.iterdir())):
+                single = False
+                bags += sorted(child for child in path.iterdir() if _is_bag(child))
+            else:
+                bags.append(path)
+    if not bags:
+        raise InputError(f"no bag matches {' '.join(inputs)}")
+    if single:
+        return [BagJob(bags[0], output)], True
+    names = [bag.name or bag.resolve().name for bag in bags]  # "." has no name
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise InputError(f"several input bags are named {', '.join(twice)}; outputs would clash")
+    return [BagJob(bag, output / name) for bag, name in zip(bags, names, strict=True)], False
 
 
 def _params(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -103,133 +139,84 @@ def _params(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
     return prompt, grasp
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Process the bag; returns 0 when at least one frame was written."""
-    args = parse_args(argv)
-    try:
-        params, grasp_params = _params(args)
-        mode = params["input.mode"]
-        pipeline = DepthPipeline(
-            pipeline_config_from_params(params), create_engine(engine_spec_from_params(params))
-        )
-        grasp_config = grasp_config_from_params(grasp_params)
-        planning_frame = str(grasp_params["planning_frame"])
-        counts = bag_message_counts(args.input)
-    except (PromptDepthError, OSError, yaml.YAMLError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+def _options(args: argparse.Namespace) -> BagOptions:
+    """Both nodes' validated parameters and the topics to read; ConfigError when bad."""
+    params, grasp_params = _params(args)
+    engine_spec_from_params(params)  # a bad engine setting fails here, before any bag
     default_prompt = {"cloud": SENSOR_TOPICS["points"], "depth": SENSOR_TOPICS["depth"]}
-    prompt_topic = args.prompt_topic or default_prompt.get(mode)
-    names = input_topics(mode, bool(params["input.depth_registered"]))
-    by_name = {
+    prompt_topic = args.prompt_topic or default_prompt.get(str(params["input.mode"]), "")
+    topics = {
         "image": args.image_topic,
         "camera_info": args.info_topic,
         "points": prompt_topic,
         "depth": prompt_topic,
         "depth_camera_info": args.depth_info_topic,
     }
-    topic_index = {by_name[n]: i for i, n in enumerate(names)}
-    tf = TransformBuffer(cache_s=3600.0)
-    pairing = PromptPairing(len(names), sync_config_from_params(params))
-    fixed_frame = str(params["tf.fixed_frame"])
-    fallback = parse_xyz_quat(
-        str(params["tf.fallback_camera_from_lidar"]), "tf.fallback_camera_from_lidar"
-    )
-    skipped: Counter[str] = Counter()
-    written = 0
+    return BagOptions(params, grasp_params, topics, args.no_grasps, args.storage, args.debug)
 
-    def lookup(target: str, target_ns: int, source: str, source_ns: int) -> np.ndarray:
-        try:
-            if fixed_frame:
-                return tf.lookup_full(target, target_ns, source, source_ns, fixed_frame)
-            return tf.lookup(target, source, source_ns)
-        except TransformExtrapolation:
-            raise
-        except MissingTransform:
-            if fallback is None:
-                raise
-            skipped["used_tf_fallback"] += 1
-            return fallback
 
-    wanted = [*topic_index, *TF_TOPICS]
-    progress = Progress(sum(counts.get(t, 0) for t in wanted))
+def _exit_status(results: list[BagResult], signum: int | None) -> int:
+    """128 + the signal after one, 0 when every bag is complete with frames, else 1."""
+    if signum is not None:
+        return 128 + signum
+    return 0 if all(result.ok for result in results) else 1
+
+
+def _one_bag(job: BagJob, options: BagOptions) -> int:
+    """One bag in this process, with a progress bar and the full summary."""
+    pipeline = open_pipeline(options.params)
     try:
-        writer = BagWriter(args.output, storage=args.storage)
-    except PromptDepthError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    with writer as bag:
-        for topic, msgtype in GRAPH_OUTPUTS.values():
-            bag.add_topic(topic, msgtype)
-        for topic in TF_TOPICS:  # copied, so the outputs can be placed on replay
-            bag.add_topic(topic, TF_MESSAGE, latched=topic == "/tf_static")
+        with StopSignals() as signals:
+            result = process_bag(job, options, pipeline, show_progress=True, signals=signals)
+    finally:
+        pipeline.close()
+    if result.status != "failed" or result.pairing:  # else the bag was not read at all
+        print_result(result)
+    if result.status == "failed":
+        print(f"error: {result.reason}", file=sys.stderr)
+    return _exit_status([result], signals.signum or result.signum)
 
-        def process_set(synced: tuple[Any, ...], bag_ns: int) -> int:
-            """Run one paired set through the pipeline and write its outputs; 1 if written."""
-            try:
-                frame = frame_from_messages(synced, mode, lookup)
-                out = pipeline.process(frame)
-                if isinstance(out, FrameSkip):
-                    skipped[f"{out.cause} ({out.reason})"] += 1
-                    return 0
-                header = synced[0].header
-                depth, info, points = output_messages(frame, out, header, True)
-                bag.write(GRAPH_OUTPUTS["depth"][0], bag_ns, depth)
-                bag.write(GRAPH_OUTPUTS["info"][0], bag_ns, info)
-                if points is not None:
-                    bag.write(GRAPH_OUTPUTS["points"][0], bag_ns, points)
-                if not args.no_grasps:
-                    image_ns = stamp_ns(header)
-                    T = lookup(planning_frame, image_ns, header.frame_id, image_ns)
-                    points_cam = depth_to_points(out.depth_m, frame.camera)
-                    plan = plan_grasps_in_frame(points_cam, T, grasp_config)
-                    gh = Header(stamp=header.stamp, frame_id=planning_frame)
-                    messages = grasp_plan_messages(plan.grasps, gh, grasp_config.gripper)
-                    for key, plan_msg in zip(GRASP_KEYS, messages, strict=True):
-                        bag.write(GRAPH_OUTPUTS[key][0], bag_ns, plan_msg)
-            except MissingTransform as error:
-                skipped[f"missing_transform ({error})"] += 1
-                return 0
-            except PromptDepthError as error:
-                skipped[f"{type(error).__name__} ({error})"] += 1
-                return 0
-            return 1
 
-        last_ns = 0
-        try:
-            for record in read_bag(args.input, wanted):
-                progress.step(written)
-                last_ns = record.stamp_ns
-                try:
-                    msg = record.decode()
-                    if record.msgtype == TF_MESSAGE:
-                        tf.set_transforms(msg.transforms, static=record.topic == "/tf_static")
-                        bag.write_raw(record.topic, record.stamp_ns, record.data)
-                        continue
-                    index = topic_index[record.topic]
-                    arrival_s = record.stamp_ns * 1e-9
-                    for synced in pairing.add(index, stamp_s(msg.header), msg, arrival_s):
-                        written += process_set(synced, record.stamp_ns)
-                except PromptDepthError as error:
-                    skipped[f"{type(error).__name__} ({error})"] += 1
-            for synced in pairing.poll(float("inf")):
-                written += process_set(synced, last_ns)
-        except KeyboardInterrupt:
-            skipped["interrupted: rest of the bag not read"] += 1
-    progress.close()
-    print(f"wrote {written} frames to {args.output}")
-    counts = pairing.counts
-    unused = ", ".join(
-        f"{n} {cause}"
-        for cause, n in sorted(counts.items())
-        if cause not in ("received", "emitted")
-    )
-    emitted, received = counts["emitted"], counts["received"]
-    print(f"pairing: {emitted} sets from {received} messages; unused: {unused or 'none'}")
-    for reason, n in sorted(skipped.items()):
-        print(f"skipped {n}: {reason}")
-    pipeline.close()
-    return 0 if written > 0 else 1
+def _many_bags(jobs: list[BagJob], options: BagOptions, args: argparse.Namespace) -> int:
+    """The bags in parallel, a line as each ends, then the table."""
+    done = [0]
+
+    def report(result: BagResult) -> None:
+        done[0] += 1
+        print(
+            f"[{done[0]}/{len(jobs)}] {result.input.name}: {result.status}, "
+            f"{result.frames} frames, {result.seconds:.1f} s",
+            flush=True,
+        )
+
+    for job in jobs:
+        job.output.parent.mkdir(parents=True, exist_ok=True)
+    if args.ray:
+        results, signum = run_ray(jobs, options, args.ray, args.jobs, report)
+    else:
+        results, signum = run_local(jobs, options, args.jobs, report)
+    summary_table(results)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        print(f"error: {len(failed)} of {len(results)} bags not complete", file=sys.stderr)
+    return _exit_status(results, signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Process the bags; 0 when each is complete with frames, 1 when one is not, 2 for bad
+    options or input, 128 + signal number after SIGINT/SIGTERM."""
+    args = parse_args(argv)
+
+    def body() -> int:
+        if args.jobs < 1:
+            raise ConfigError(f"--jobs must be >= 1, got {args.jobs}")
+        options = _options(args)
+        jobs, single = find_jobs(args.inputs, args.output)
+        if single and not args.ray:
+            return _one_bag(jobs[0], options)
+        return _many_bags(jobs, options, args)
+
+    return run_tool(body, args.debug)
 
 
 if __name__ == "__main__":

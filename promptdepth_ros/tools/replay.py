@@ -23,13 +23,14 @@ LATCHED_TOPICS = frozenset({"/tf_static"})
 
 
 def _poll(condition: Callable[[], bool], timeout_s: float) -> bool:
-    """True once ``condition()`` holds, checked every 50 ms; False after ``timeout_s``."""
+    """True once ``condition()`` holds, checked at once and every 50 ms; False after
+    ``timeout_s`` (0: checked once)."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(0.05)
-    return False
+    return True
 
 
 def wait_for_subscription(node: Node, topic: str, node_name: str, timeout_s: float) -> bool:

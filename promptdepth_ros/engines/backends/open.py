@@ -7,14 +7,15 @@ engine package (their factories import this).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from torch import nn
 
 from promptdepth_ros.engines.backends import InferenceBackend
 from promptdepth_ros.engines.backends.onnxruntime_backend import OnnxRuntimeBackend
-from promptdepth_ros.engines.backends.tensorrt.plan import file_sha256, recorded_precision
+from promptdepth_ros.engines.backends.tensorrt.plan import file_sha256, recorded_validation
 from promptdepth_ros.engines.backends.torch_backend import TorchBackend
 from promptdepth_ros.engines.spec import EngineSpec, ResolvedBackend
 from promptdepth_ros.errors import CheckpointError, ConfigError, EngineMismatch
@@ -94,23 +95,49 @@ def _onnx_backend(spec: EngineSpec) -> tuple[InferenceBackend, str]:
     return backend, f"{spec.engine} ONNX {spec.onnx_path} ({weights})"
 
 
+def _errors_text(errors: Mapping[str, float]) -> str:
+    """'median 1.2e-04, p99 3.4e-03' relative error of a validation."""
+    return f"median {errors['median_rel']:.1e}, p99 {errors['p99_rel']:.1e}"
+
+
 def _tensorrt_backend(
     spec: EngineSpec, output_names: Sequence[str]
 ) -> tuple[InferenceBackend, str]:
-    """TensorRT backend checked against its sidecar (and the ONNX file when given)."""
-    from promptdepth_ros.engines.backends.tensorrt.runtime import TensorRTBackend
+    """TensorRT backend whose plan records the cache key of ``spec.onnx_path`` here.
 
-    if spec.engine_path is None:
-        raise ConfigError("EngineSpec.engine_path is required for the tensorrt backend")
+    With ``validate_on_load`` the plan is also compared with ONNX Runtime on CPU; the
+    description says how long that took and what it found (or what the build recorded).
+    """
+    from promptdepth_ros.engines.backends.tensorrt.runtime import (
+        TensorRTBackend,
+        engine_cache_key,
+    )
+    from promptdepth_ros.engines.backends.validation import validate_against_onnx
+
+    if spec.engine_path is None or spec.onnx_path is None:
+        raise ConfigError(
+            "EngineSpec.engine_path and onnx_path are both required for the tensorrt backend"
+        )
     device = spec.device if spec.device.startswith("cuda") else "cuda"
-    backend = TensorRTBackend(spec.engine_path, expected_outputs=output_names, device=device)
-    if spec.onnx_path is not None:
-        from promptdepth_ros.engines.backends.validation import validate_against_onnx
-
-        precision = recorded_precision(spec.engine_path) or spec.precision
-        try:
-            validate_against_onnx(backend, spec.onnx_path, precision)
-        except EngineMismatch:
-            backend.close()
-            raise
-    return backend, f"{spec.engine} TensorRT plan {spec.engine_path}"
+    key = engine_cache_key(spec.onnx_path, spec.precision, device)
+    backend = TensorRTBackend(spec.engine_path, key, output_names, device)
+    description = (
+        f"{spec.engine} TensorRT plan {spec.engine_path}: cache key of {spec.onnx_path.name} "
+        f"at {spec.precision} on {key.gpu_name} (sm {key.compute_capability}), "
+        f"TensorRT {key.tensorrt_version}"
+    )
+    if not spec.validate_on_load:
+        recorded = recorded_validation(spec.engine_path)
+        built = _errors_text(recorded) if recorded else "not validated (--no-validate)"
+        return backend, f"{description}; vs ONNX Runtime at build: {built}"
+    start = time.perf_counter()
+    try:
+        errors = validate_against_onnx(backend, spec.onnx_path, spec.precision)
+    except EngineMismatch:
+        backend.close()
+        raise
+    seconds = time.perf_counter() - start
+    return backend, (
+        f"{description}; validated against ONNX Runtime (CPU) on load in {seconds:.1f} s: "
+        f"{_errors_text(errors)}"
+    )

@@ -14,11 +14,30 @@ from promptdepth_ros.engines.spec import Precision
 from promptdepth_ros.errors import ConfigError, EngineError
 
 
+def cuda_device(device: str) -> torch.device:
+    """The torch device of ``'cuda'`` or ``'cuda:N'``; ConfigError when torch cannot see it."""
+    if not device.startswith("cuda"):
+        raise ConfigError(f"device must be 'cuda' or 'cuda:N' here, got {device!r}")
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if count == 0:
+        raise ConfigError(f"device '{device}' requested but torch sees no CUDA GPU; use 'cpu'")
+    try:
+        index = int(device.partition(":")[2] or torch.cuda.current_device())
+    except ValueError:
+        raise ConfigError(f"device must be 'cuda' or 'cuda:N', got {device!r}") from None
+    if not 0 <= index < count:
+        raise ConfigError(
+            f"device '{device}' requested but torch sees {count} CUDA GPU(s): "
+            f"cuda:0 to cuda:{count - 1} (check CUDA_VISIBLE_DEVICES)"
+        )
+    return torch.device("cuda", index)
+
+
 class TorchBackend(ClosingBackend):
     """Named-array inference with a torch module whose forward takes the inputs in order.
 
-    Raises ConfigError for fp16 on CPU or an unavailable CUDA device, EngineError when the
-    forward pass fails.
+    Raises ConfigError for fp16 on CPU or a CUDA device torch cannot see, EngineError when
+    the forward pass fails.
     """
 
     name = "torch"
@@ -31,11 +50,9 @@ class TorchBackend(ClosingBackend):
         device: str = "cpu",
         precision: Precision = "fp32",
     ) -> None:
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise ConfigError(f"device '{device}' requested but torch sees no CUDA GPU; use 'cpu'")
         if precision == "fp16" and not device.startswith("cuda"):
             raise ConfigError("precision fp16 needs a CUDA device for the torch backend; use fp32")
-        self.device = torch.device(device)
+        self.device = cuda_device(device) if device.startswith("cuda") else torch.device(device)
         self.dtype = torch.float16 if precision == "fp16" else torch.float32
         self.module = module.to(device=self.device, dtype=self.dtype).eval()
         self.input_names = tuple(input_names)

@@ -6,16 +6,13 @@ from pathlib import Path
 
 from promptdepth_ros.engines.backends import InferenceBackend
 from promptdepth_ros.engines.backends.onnxruntime_backend import OnnxRuntimeBackend
-from promptdepth_ros.engines.backends.tensorrt.plan import (
-    BuildPrecision,
-    check_outputs_match,
-    reference_inputs,
-)
+from promptdepth_ros.engines.backends.tensorrt.plan import check_outputs_match, reference_inputs
+from promptdepth_ros.engines.spec import Precision
 from promptdepth_ros.errors import EngineMismatch
 
 
 def validate_against_onnx(
-    candidate: InferenceBackend, onnx_path: Path, precision: BuildPrecision
+    candidate: InferenceBackend, onnx_path: Path, precision: Precision
 ) -> dict[str, float]:
     """Worst relative errors of ``candidate`` vs ONNX Runtime (CPU) on the same input.
 

@@ -10,7 +10,9 @@ from promptdepth_ros.engines.backends import InferenceBackend
 from promptdepth_ros.engines.base import DepthResult, validate_rgb
 from promptdepth_ros.engines.depth_pro.model import focal_from_fov, metric_depth_from_canonical
 from promptdepth_ros.engines.resampling import resize_image
+from promptdepth_ros.engines.spec import FocalSource
 from promptdepth_ros.errors import EngineError, EngineMismatch
+from promptdepth_ros.prompt.conditioning import ConditionedPrompt
 
 DEPTH_PRO_INPUTS = ("image",)
 DEPTH_PRO_OUTPUTS = ("depth", "fov")
@@ -19,16 +21,21 @@ DEPTH_PRO_OUTPUTS = ("depth", "fov")
 class DepthProEngine:
     """Depth Pro behind the DepthEngine interface; the prompt is ignored.
 
-    The focal length is the camera's fx scaled to the image width when a camera is given,
-    else the FOV head's estimate; it is returned as ``DepthResult.focal_px``. An FOV
-    outside (0, 180) degrees without a camera raises EngineError.
+    The focal length is the camera's fx scaled to the image width when ``focal_source`` is
+    'camera_info' and a camera is given, else the FOV head's estimate, which is returned as
+    ``DepthResult.focal_px`` (None when fx was used). An estimated FOV outside (0, 180)
+    degrees raises EngineError.
     """
 
     name = "depth_pro"
     needs_prompt = False
 
     def __init__(
-        self, backend: InferenceBackend, input_size: int, weights_description: str = ""
+        self,
+        backend: InferenceBackend,
+        input_size: int,
+        weights_description: str = "",
+        focal_source: FocalSource = "camera_info",
     ) -> None:
         if tuple(backend.input_names) != DEPTH_PRO_INPUTS or set(DEPTH_PRO_OUTPUTS) - set(
             backend.output_names
@@ -41,14 +48,16 @@ class DepthProEngine:
         self.input_size = int(fixed[2]) if fixed is not None else input_size
         self.backend = backend
         self.weights_description = weights_description
+        self.focal_source = focal_source
 
     def infer(
         self,
         rgb: NDArray[np.uint8],
-        prompt_m: NDArray[np.float32] | None,
+        prompt: ConditionedPrompt | None,
         camera: CameraModel | None,
     ) -> DepthResult:
-        """Metric depth (H, W) float32 metres at the image resolution and the focal used."""
+        """Metric depth (H, W) float32 metres at the image resolution, and the focal length
+        (pixels) when it was estimated."""
         validate_rgb(rgb)
         height, width = rgb.shape[:2]
         size = self.input_size
@@ -56,19 +65,19 @@ class DepthProEngine:
         outputs = self.backend.infer(
             {"image": np.ascontiguousarray(image.transpose(2, 0, 1)[None])}
         )
-        if camera is not None:
-            focal_px = camera.fx * width / camera.width
-        else:
-            fov_deg = float(outputs["fov"].reshape(-1)[0])
-            if not (np.isfinite(fov_deg) and 0.0 < fov_deg < 180.0):
-                raise EngineError(
-                    f"Depth Pro's FOV head returned {fov_deg} degrees (expected (0, 180)); "
-                    "pass the camera model (CameraInfo) so its fx sets the scale"
-                )
-            focal_px = focal_from_fov(fov_deg, width)
         canonical = outputs["depth"].reshape(size, size)
+        if camera is not None and self.focal_source == "camera_info":
+            focal_px = camera.fx * width / camera.width
+            return DepthResult(metric_depth_from_canonical(canonical, height, width, focal_px))
+        fov_deg = float(outputs["fov"].reshape(-1)[0])
+        if not (np.isfinite(fov_deg) and 0.0 < fov_deg < 180.0):
+            raise EngineError(
+                f"Depth Pro's FOV head returned {fov_deg} degrees (expected (0, 180)); "
+                "use focal.source 'camera_info' with a CameraInfo so its fx sets the scale"
+            )
+        focal_px = focal_from_fov(fov_deg, width)
         depth = metric_depth_from_canonical(canonical, height, width, focal_px)
-        return DepthResult(depth_m=depth, focal_px=float(focal_px))
+        return DepthResult(depth_m=depth, focal_px=focal_px)
 
     def close(self) -> None:
         """Release the backend."""

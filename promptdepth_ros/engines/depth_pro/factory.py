@@ -51,4 +51,4 @@ def create_depth_pro_engine(spec: EngineSpec, backend_name: ResolvedBackend) -> 
         size = backend.module.input_size
     else:
         size = depth_pro_input_size(depth_pro_config(spec.depth_pro_size))
-    return DepthProEngine(backend, size, description)
+    return DepthProEngine(backend, size, description, spec.focal_source)

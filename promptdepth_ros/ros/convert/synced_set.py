@@ -7,12 +7,14 @@ offline gives the messages the node would have published.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from sensor_msgs.msg import CameraInfo, Image, PointCloud2
 
+from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.pipeline.depth import FrameInput, FrameOutput
 from promptdepth_ros.prompt.sources import DepthImagePrompt, LidarPrompt, PromptSource
 from promptdepth_ros.ros.convert.camera_info import (
@@ -27,7 +29,11 @@ from promptdepth_ros.ros.convert.image import (
     image_to_depth_m,
     image_to_rgb,
 )
-from promptdepth_ros.ros.convert.pointcloud import check_cloud, depth_to_xyzrgb_cloud, read_xyz
+from promptdepth_ros.ros.convert.pointcloud import (
+    check_cloud,
+    depth_to_xyzrgb_cloud,
+    xyz_points,
+)
 from promptdepth_ros.ros.convert.stamps import check_stamp_not_ahead, stamp_ns, stamp_s
 
 InputMode = Literal["cloud", "depth", "none"]
@@ -78,7 +84,7 @@ def _prompt_source(
     stamp = stamp_ns(prompt_msg.header)
     if mode == "cloud":
         T = lookup(camera_frame, image_ns, prompt_msg.header.frame_id, stamp)
-        return LidarPrompt(read_xyz(prompt_msg), T)
+        return LidarPrompt(xyz_points(prompt_msg), T)
     depth = image_to_depth_m(prompt_msg)
     if len(msgs) == 3:
         return DepthImagePrompt(depth)
@@ -102,16 +108,22 @@ def frame_from_messages(
     )
 
 
+def depth_camera(frame: FrameInput, out: FrameOutput) -> CameraModel:
+    """The camera of the published depth: the input's, with the engine's focal length (fy
+    scaled alike) when the engine estimated it (Depth Pro, ``focal.source: estimated``)."""
+    camera = frame.camera
+    if out.focal_px is None:
+        return camera
+    return replace(camera, fx=out.focal_px, fy=camera.fy * out.focal_px / camera.fx)
+
+
 def output_messages(
     frame: FrameInput, out: FrameOutput, header: Any, with_points: bool
 ) -> tuple[Image, CameraInfo, PointCloud2 | None]:
-    """~/depth (32FC1, NaN = no depth), ~/camera_info and (optionally) the organized XYZRGB
-    ~/points, all with the image's header."""
+    """~/depth (32FC1, NaN = no depth), ~/camera_info of :func:`depth_camera` and (optionally)
+    the organized XYZRGB ~/points unprojected with it, all with the image's header."""
+    camera = depth_camera(frame, out)
     depth = float_to_image_msg(out.depth_m, header)
-    info = camera_info_msg_from_model(frame.camera, header)
-    points = (
-        depth_to_xyzrgb_cloud(header, out.depth_m, frame.camera, frame.rgb)
-        if with_points
-        else None
-    )
+    info = camera_info_msg_from_model(camera, header)
+    points = depth_to_xyzrgb_cloud(header, out.depth_m, camera, frame.rgb) if with_points else None
     return depth, info, points

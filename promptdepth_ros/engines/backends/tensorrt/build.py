@@ -4,55 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import onnx
+import torch
 
-from promptdepth_ros.engines.backends.tensorrt.plan import (
-    BuildPrecision,
-    EngineCacheKey,
-    file_sha256,
-    sidecar_path,
-    write_sidecar,
-)
+from promptdepth_ros.engines.backends.tensorrt.plan import sidecar_path, write_sidecar
 from promptdepth_ros.engines.backends.tensorrt.runtime import (
     TensorRTBackend,
     checked,
-    gpu_name,
+    engine_cache_key,
     import_tensorrt,
 )
+from promptdepth_ros.engines.backends.torch_backend import cuda_device
 from promptdepth_ros.engines.backends.validation import validate_against_onnx
+from promptdepth_ros.engines.spec import Precision
 from promptdepth_ros.errors import EngineError, EngineMismatch
-
-
-def onnx_input_shapes(onnx_path: Path) -> tuple[tuple[str, tuple[int, ...]], ...]:
-    """(name, fixed shape) of every graph input; EngineMismatch for a dynamic dimension."""
-    graph = onnx.load(str(onnx_path), load_external_data=False).graph
-    initializers = {i.name for i in graph.initializer}
-    shapes = []
-    for value in graph.input:
-        if value.name in initializers:
-            continue
-        dims = value.type.tensor_type.shape.dim
-        if any(not d.HasField("dim_value") for d in dims):
-            raise EngineMismatch(f"{onnx_path}: input '{value.name}' has a dynamic dimension")
-        shapes.append((value.name, tuple(int(d.dim_value) for d in dims)))
-    return tuple(shapes)
-
-
-def engine_cache_key(onnx_path: Path, precision: BuildPrecision, device: str) -> EngineCacheKey:
-    """The key of a plan built from ``onnx_path`` at ``precision`` on this GPU and TensorRT."""
-    trt = import_tensorrt()
-    return EngineCacheKey(
-        gpu_name=gpu_name(device),
-        tensorrt_version=str(trt.__version__),
-        onnx_sha256=file_sha256(onnx_path),
-        input_shapes=onnx_input_shapes(onnx_path),
-        precision=precision,
-    )
 
 
 def serialize_plan(
     onnx_path: Path,
-    precision: BuildPrecision,
+    precision: Precision,
     workspace_bytes: int,
     timing_cache: Path | None,
 ) -> bytes:
@@ -67,10 +36,10 @@ def serialize_plan(
         raise EngineError(f"TensorRT cannot parse {onnx_path}: {errors}")
     config = checked(builder.create_builder_config(), "create_builder_config")
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, workspace_bytes)
-    if precision in ("fp16", "best"):
+    if precision == "fp16":
         config.set_flag(trt.BuilderFlag.FP16)
-    if precision in ("int8", "best"):
-        config.set_flag(trt.BuilderFlag.INT8)
+    else:  # TF32 is on by default and rounds products to 10-bit mantissas: not fp32
+        config.clear_flag(trt.BuilderFlag.TF32)
     cache_bytes = timing_cache.read_bytes() if timing_cache and timing_cache.is_file() else b""
     cache = checked(config.create_timing_cache(cache_bytes), "create_timing_cache")
     checked(config.set_timing_cache(cache, False), "set_timing_cache")
@@ -83,7 +52,7 @@ def serialize_plan(
 def build_plan(
     onnx_path: Path,
     plan_path: Path,
-    precision: BuildPrecision,
+    precision: Precision,
     workspace_bytes: int = 4 << 30,
     timing_cache: Path | None = None,
     device: str = "cuda",
@@ -95,12 +64,15 @@ def build_plan(
     tolerance is deleted and EngineMismatch raised.
     """
     key = engine_cache_key(onnx_path, precision, device)
-    plan_path.write_bytes(serialize_plan(onnx_path, precision, workspace_bytes, timing_cache))
+    sidecar_path(plan_path).unlink(missing_ok=True)  # never an old key beside a new plan
+    with torch.cuda.device(cuda_device(device)):  # the builder tunes for the current device
+        plan = serialize_plan(onnx_path, precision, workspace_bytes, timing_cache)
+    plan_path.write_bytes(plan)
     write_sidecar(plan_path, key, {})
     if not validate:
         return {}
     try:
-        with TensorRTBackend(plan_path, expected_key=key, device=device) as backend:
+        with TensorRTBackend(plan_path, key, device=device) as backend:
             errors = validate_against_onnx(backend, onnx_path, precision)
     except EngineMismatch:
         plan_path.unlink(missing_ok=True)

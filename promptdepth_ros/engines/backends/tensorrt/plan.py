@@ -1,8 +1,10 @@
 """TensorRT-independent parts of engine handling: cache key, sidecar, I/O plan, validation.
 
 A plan file ``x.plan`` has a JSON sidecar ``x.plan.json`` holding the cache key it was built
-for (GPU name, TensorRT version, ONNX file hash, input shapes, precision) and the outcome of
-its validation against ONNX Runtime. A plan whose key differs is stale or foreign.
+for (GPU name and compute capability, TensorRT version, ONNX file hash, input shapes,
+precision) and the outcome of its validation against ONNX Runtime. :func:`plan_key_mismatches`
+is the one test of "this plan is current": the build tool keeps a plan only when it finds no
+mismatch, the runtime refuses one naming every mismatch.
 """
 
 from __future__ import annotations
@@ -10,18 +12,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Literal, get_args
+from typing import get_args
 
 import numpy as np
+import onnx
 from numpy.typing import NDArray
 
 from promptdepth_ros.engines.spec import Precision
 from promptdepth_ros.errors import ConfigError, EngineMismatch
 
-BuildPrecision = Literal[Precision, "int8", "best"]  # int8/best: Q/DQ layers only
-BUILD_PRECISIONS: tuple[BuildPrecision, ...] = get_args(BuildPrecision)
+PRECISIONS: tuple[Precision, ...] = get_args(Precision)
+InputShapes = tuple[tuple[str, tuple[int, ...]], ...]  # (name, fixed shape) per graph input
 
 
 def file_sha256(path: Path) -> str:
@@ -33,26 +36,54 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def onnx_input_shapes(onnx_path: Path) -> InputShapes:
+    """(name, fixed shape) of every graph input; EngineMismatch for a dynamic dimension."""
+    graph = onnx.load(str(onnx_path), load_external_data=False).graph
+    initializers = {i.name for i in graph.initializer}
+    shapes = []
+    for value in graph.input:
+        if value.name in initializers:
+            continue
+        dims = value.type.tensor_type.shape.dim
+        if any(not d.HasField("dim_value") for d in dims):
+            raise EngineMismatch(f"{onnx_path}: input '{value.name}' has a dynamic dimension")
+        shapes.append((value.name, tuple(int(d.dim_value) for d in dims)))
+    return tuple(shapes)
+
+
 @dataclass(frozen=True)
 class EngineCacheKey:
     """What a TensorRT plan depends on; plans are not portable across any of these."""
 
     gpu_name: str
+    compute_capability: str  # "major.minor", e.g. "8.7" on Jetson Orin
     tensorrt_version: str
     onnx_sha256: str
-    input_shapes: tuple[tuple[str, tuple[int, ...]], ...]
-    precision: BuildPrecision
+    input_shapes: InputShapes
+    precision: Precision
 
     def __post_init__(self) -> None:
-        if self.precision not in BUILD_PRECISIONS:
-            raise ConfigError(
-                f"precision must be one of {BUILD_PRECISIONS}, got {self.precision!r}"
-            )
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
 
-    def digest(self) -> str:
-        """sha256 of the canonical JSON of the key."""
-        text = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+    @classmethod
+    def for_onnx(
+        cls,
+        onnx_path: Path,
+        precision: Precision,
+        gpu_name: str,
+        compute_capability: str,
+        tensorrt_version: str,
+    ) -> EngineCacheKey:
+        """The key of a plan built from ``onnx_path`` at ``precision`` on the named host."""
+        return cls(
+            gpu_name=gpu_name,
+            compute_capability=compute_capability,
+            tensorrt_version=tensorrt_version,
+            onnx_sha256=file_sha256(onnx_path),
+            input_shapes=onnx_input_shapes(onnx_path),
+            precision=precision,
+        )
 
 
 def sidecar_path(plan_path: Path) -> Path:
@@ -61,8 +92,8 @@ def sidecar_path(plan_path: Path) -> Path:
 
 
 def write_sidecar(plan_path: Path, key: EngineCacheKey, validation: Mapping[str, float]) -> Path:
-    """Write the key, its digest and the validation errors next to the plan."""
-    record = {"key": asdict(key), "digest": key.digest(), "validation": dict(validation)}
+    """Write the key and the validation errors (empty when not validated) next to the plan."""
+    record = {"key": asdict(key), "validation": dict(validation)}
     path = sidecar_path(plan_path)
     path.write_text(json.dumps(record, indent=2, sort_keys=True))
     return path
@@ -77,41 +108,54 @@ def _read_record(plan_path: Path) -> dict[str, object]:
     return record if isinstance(record, dict) else {}
 
 
-def read_sidecar_digest(plan_path: Path) -> str | None:
-    """The key digest recorded beside ``plan_path``, or None when absent or unreadable."""
-    digest = _read_record(plan_path).get("digest")
-    return digest if isinstance(digest, str) else None
+def _comparable(value: object) -> object:
+    """JSON lists as tuples, recursively, so a read-back key compares equal to a built one."""
+    if isinstance(value, list | tuple):
+        return tuple(_comparable(v) for v in value)
+    return value
 
 
-def read_sidecar_key(plan_path: Path) -> dict[str, object] | None:
-    """The key fields recorded beside ``plan_path``, or None when absent or unreadable."""
-    key = _read_record(plan_path).get("key")
-    return key if isinstance(key, dict) else None
+def plan_key_mismatches(plan_path: Path, key: EngineCacheKey) -> list[str]:
+    """Why the plan is not current for ``key``: one line per reason, empty when it is.
+
+    Every key field recorded in the sidecar is compared with ``key``; a missing plan or
+    sidecar, or a sidecar without a key, is a reason too.
+    """
+    if not plan_path.is_file():
+        return [f"TensorRT plan {plan_path} does not exist"]
+    recorded = _read_record(plan_path).get("key")
+    if not isinstance(recorded, dict):
+        return [f"{sidecar_path(plan_path)} is missing, unreadable or holds no cache key"]
+    reasons = []
+    for field in fields(EngineCacheKey):
+        built = _comparable(recorded.get(field.name))
+        wanted = getattr(key, field.name)
+        if built != wanted:
+            reasons.append(f"{field.name}: plan built for {built!r}, expected {wanted!r}")
+    return reasons
 
 
-def recorded_precision(plan_path: Path) -> BuildPrecision | None:
-    """The build precision recorded beside ``plan_path``, or None when unknown."""
-    precision = (read_sidecar_key(plan_path) or {}).get("precision")
-    for known in BUILD_PRECISIONS:
-        if precision == known:
-            return known
-    return None
+def plan_is_current(plan_path: Path, key: EngineCacheKey) -> bool:
+    """True when the plan exists and its sidecar records exactly ``key``."""
+    return not plan_key_mismatches(plan_path, key)
 
 
-def check_plan_host(plan_path: Path, gpu_name: str, tensorrt_version: str) -> None:
-    """Raise EngineMismatch unless the plan's sidecar names this GPU and TensorRT version."""
-    key = read_sidecar_key(plan_path)
-    if key is None:
+def check_plan_current(plan_path: Path, key: EngineCacheKey) -> None:
+    """Raise EngineMismatch naming every field in which the plan differs from ``key``."""
+    reasons = plan_key_mismatches(plan_path, key)
+    if reasons:
         raise EngineMismatch(
-            f"{sidecar_path(plan_path)} is missing or unreadable, so {plan_path} cannot be "
-            "trusted; rebuild it with promptdepth-build-engine"
+            f"{plan_path} is not current: {'; '.join(reasons)}; rebuild it on this machine "
+            "with promptdepth-build-engine (from the same ONNX file and precision)"
         )
-    built_for = (key.get("gpu_name"), key.get("tensorrt_version"))
-    if built_for != (gpu_name, tensorrt_version):
-        raise EngineMismatch(
-            f"{plan_path} was built for {built_for[0]} with TensorRT {built_for[1]}, this is "
-            f"{gpu_name} with TensorRT {tensorrt_version}; rebuild it here"
-        )
+
+
+def recorded_validation(plan_path: Path) -> dict[str, float]:
+    """The validation errors the build tool recorded beside the plan (empty when none)."""
+    validation = _read_record(plan_path).get("validation")
+    if not isinstance(validation, dict):
+        return {}
+    return {k: float(v) for k, v in validation.items() if isinstance(v, int | float)}
 
 
 def reference_inputs(
@@ -127,28 +171,6 @@ def reference_inputs(
         else:
             inputs[name] = rng.random(shape, dtype=np.float32)
     return inputs
-
-
-def plan_is_current(plan_path: Path, key: EngineCacheKey) -> bool:
-    """True when the plan exists and its sidecar records exactly ``key``."""
-    return plan_path.is_file() and read_sidecar_digest(plan_path) == key.digest()
-
-
-def check_plan_current(plan_path: Path, key: EngineCacheKey) -> None:
-    """Raise EngineMismatch unless the plan was built for ``key`` (GPU, TensorRT, ONNX, shapes)."""
-    if not plan_path.is_file():
-        raise EngineMismatch(f"TensorRT plan {plan_path} does not exist; build it first")
-    recorded = read_sidecar_digest(plan_path)
-    if recorded is None:
-        raise EngineMismatch(
-            f"{sidecar_path(plan_path)} is missing or unreadable, so {plan_path} cannot be "
-            "trusted; rebuild it with promptdepth-build-engine"
-        )
-    if recorded != key.digest():
-        raise EngineMismatch(
-            f"{plan_path} was built for another GPU, TensorRT version, ONNX file, shape or "
-            f"precision than {key}; rebuild it with promptdepth-build-engine"
-        )
 
 
 @dataclass(frozen=True)
@@ -199,11 +221,9 @@ class ValidationTolerance:
     p99_rel: float
 
 
-TOLERANCES: dict[BuildPrecision, ValidationTolerance] = {
+TOLERANCES: dict[Precision, ValidationTolerance] = {
     "fp32": ValidationTolerance(median_rel=1e-3, p99_rel=1e-2),
     "fp16": ValidationTolerance(median_rel=1e-2, p99_rel=5e-2),
-    "int8": ValidationTolerance(median_rel=5e-2, p99_rel=2e-1),
-    "best": ValidationTolerance(median_rel=5e-2, p99_rel=2e-1),
 }
 
 
@@ -228,7 +248,7 @@ def relative_errors(
 def check_outputs_match(
     candidate: Mapping[str, NDArray[np.float32]],
     reference: Mapping[str, NDArray[np.float32]],
-    precision: BuildPrecision,
+    precision: Precision,
 ) -> dict[str, float]:
     """Worst errors over all outputs; EngineMismatch when any exceeds the precision's tolerance.
 

@@ -1,7 +1,8 @@
 """TensorRT 10 runtime backend: one engine, one CUDA stream, buffers allocated once.
 
 Device memory is held in torch CUDA tensors (torch is a dependency of the learned engines);
-every TensorRT call goes through :func:`checked`, which raises EngineError on failure.
+every TensorRT call goes through :func:`checked`, which raises EngineError on failure. The
+plan is loaded only when its sidecar records exactly the expected :class:`EngineCacheKey`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from promptdepth_ros.engines.backends.tensorrt.plan import (
     TensorSpec,
     check_io_plan,
     check_plan_current,
-    check_plan_host,
 )
+from promptdepth_ros.engines.backends.torch_backend import cuda_device
+from promptdepth_ros.engines.spec import Precision
 from promptdepth_ros.errors import EngineError
 
 T = TypeVar("T")
@@ -47,19 +49,32 @@ def checked(result: T | bool | None, what: str) -> T:
     return result  # type: ignore[return-value]
 
 
-def gpu_name(device: str = "cuda") -> str:
-    """Name of the CUDA device; EngineError when torch sees no CUDA GPU."""
-    if not torch.cuda.is_available():
-        raise EngineError("no CUDA GPU visible to torch; TensorRT needs one")
-    return torch.cuda.get_device_name(torch.device(device))
+def engine_cache_key(onnx_path: Path, precision: Precision, device: str) -> EngineCacheKey:
+    """The key of a plan built from ``onnx_path`` at ``precision`` on ``device`` with this
+    TensorRT: what the build tool records and the runtime requires.
+
+    Raises ConfigError when the CUDA device does not exist, EngineError without tensorrt.
+    """
+    trt = import_tensorrt()
+    index = cuda_device(device)
+    major, minor = torch.cuda.get_device_capability(index)
+    return EngineCacheKey.for_onnx(
+        onnx_path,
+        precision,
+        gpu_name=torch.cuda.get_device_name(index),
+        compute_capability=f"{major}.{minor}",
+        tensorrt_version=str(trt.__version__),
+    )
 
 
 class TensorRTBackend(ClosingBackend):
-    """Named-array inference with a serialized TensorRT plan.
+    """Named-array inference with a serialized TensorRT plan on one CUDA device.
 
-    On load the plan's sidecar must name this GPU and TensorRT version (and match
-    ``expected_key`` when given), and the engine I/O must be float32 static tensors named
-    like ``expected_inputs``/``expected_outputs``; otherwise EngineMismatch.
+    On load the plan's sidecar must record exactly ``expected_key`` (from
+    :func:`engine_cache_key` for this device) and the engine I/O must be float32 static
+    tensors with the key's input names and shapes (those of the ONNX graph) and
+    ``expected_outputs``; otherwise EngineMismatch.
+    ConfigError when the CUDA device does not exist.
     """
 
     name = "tensorrt"
@@ -67,16 +82,24 @@ class TensorRTBackend(ClosingBackend):
     def __init__(
         self,
         plan_path: Path,
-        expected_inputs: Mapping[str, tuple[int, ...]] | None = None,
+        expected_key: EngineCacheKey,
         expected_outputs: Sequence[str] | None = None,
-        expected_key: EngineCacheKey | None = None,
         device: str = "cuda",
     ) -> None:
         trt = import_tensorrt()
-        self._device = torch.device(device)
-        check_plan_host(plan_path, gpu_name(device), str(trt.__version__))
-        if expected_key is not None:
-            check_plan_current(plan_path, expected_key)
+        self._device = cuda_device(device)
+        check_plan_current(plan_path, expected_key)
+        with torch.cuda.device(self._device):  # TensorRT works on the current CUDA device
+            self._load(trt, plan_path, dict(expected_key.input_shapes), expected_outputs)
+
+    def _load(
+        self,
+        trt: Any,
+        plan_path: Path,
+        expected_inputs: Mapping[str, tuple[int, ...]],
+        expected_outputs: Sequence[str] | None,
+    ) -> None:
+        """Deserialize the plan, check its I/O and allocate buffers on the current device."""
         self._logger = trt.Logger(trt.Logger.WARNING)
         self._runtime = checked(trt.Runtime(self._logger), "trt.Runtime")
         self._engine = checked(
@@ -88,11 +111,8 @@ class TensorRTBackend(ClosingBackend):
         )
         tensors = self._tensor_specs(trt)
         found_inputs = {t.name: t.shape for t in tensors if t.is_input}
-        check_io_plan(
-            tensors,
-            expected_inputs if expected_inputs is not None else found_inputs,
-            expected_outputs or [t.name for t in tensors if not t.is_input],
-        )
+        outputs = expected_outputs or [t.name for t in tensors if not t.is_input]
+        check_io_plan(tensors, expected_inputs, outputs)
         self.input_names = tuple(t.name for t in tensors if t.is_input)
         self.output_names = tuple(t.name for t in tensors if not t.is_input)
         self.input_shapes: dict[str, tuple[int, ...] | None] = dict(found_inputs)
@@ -133,7 +153,7 @@ class TensorRTBackend(ClosingBackend):
     def infer(self, inputs: TensorMap) -> TensorMap:
         """Copy inputs in, run the engine on its stream, copy outputs out (float32)."""
         validate_input_tensors(inputs, self.input_names, self.input_shapes)
-        with torch.cuda.stream(self._stream):
+        with torch.cuda.device(self._device), torch.cuda.stream(self._stream):
             for name in self.input_names:
                 host = self._host_buffers[name]
                 host.numpy()[...] = inputs[name]
