@@ -8,7 +8,8 @@ import pytest
 from promptdepth_ros.eval.grasp_check import Verdict
 from promptdepth_ros.eval.grasp_eval import evaluate_scene
 from promptdepth_ros.grasp.collision import columns_below, gripper_boxes, inflate_boxes
-from promptdepth_ros.grasp.scene_processing import mirrored_back, process_scene, symmetry_centre
+from promptdepth_ros.grasp.object_shape import mirrored_back, symmetry_centre
+from promptdepth_ros.grasp.scene_processing import process_scene
 from promptdepth_ros.grasp.scoring import measure_contacts
 from promptdepth_ros.grasp.types import GraspPlannerConfig, GripperModel
 from promptdepth_ros.sim.render import render
@@ -95,14 +96,16 @@ def test_mirrored_back_of_a_half_seen_cylinder_lies_on_its_hidden_side() -> None
 
 def test_columns_below_fill_down_to_the_plane_and_keep_only_their_shell() -> None:
     plane = np.array([0.0, 0.0, 1.0, 0.0])
-    single = columns_below(np.array([[0.0, 0.0, 0.05]]), plane, 0.01)
+    single, _ = columns_below(np.array([[0.0, 0.0, 0.05]]), plane, 0.01)
     np.testing.assert_allclose(np.sort(single[:, 2]), np.arange(0.0, 0.05, 0.01), atol=1e-9)
     block = np.array([[x, y, 0.04] for x in (0.0, 0.01, 0.02) for y in (0.0, 0.01, 0.02)])
-    filled = columns_below(block, plane, 0.01)
+    filled, under = columns_below(block, plane, 0.01)
     middle = filled[np.all(np.isclose(filled[:, :2], 0.01), axis=1)]
     np.testing.assert_allclose(middle[:, 2], [0.03])  # the inner column keeps only its top
     assert len(filled) == 8 * 4 + 1
-    assert columns_below(block, None, 0.01).shape == (0, 3)
+    np.testing.assert_allclose(filled[:, :2], block[under, :2])  # each lies under its source
+    assert columns_below(block, None, 0.01)[0].shape == (0, 3)
+    assert columns_below(block - [0.0, 0.0, 0.035], plane, 0.01)[0].shape == (0, 3)
 
 
 def test_inflated_boxes_grow_outwards_but_keep_the_closing_gap() -> None:

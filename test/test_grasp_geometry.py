@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from promptdepth_ros.errors import ConfigError
-from promptdepth_ros.grasp.collision import below_plane, gripper_boxes, points_in_boxes
+from promptdepth_ros.grasp.collision import (
+    below_plane,
+    closing_gap_boxes,
+    gripper_boxes,
+    points_in_boxes,
+)
 from promptdepth_ros.grasp.scoring import ContactMeasurement, score_terms
 from promptdepth_ros.grasp.types import (
     Grasp,
@@ -42,6 +47,22 @@ def test_points_between_fingers_are_free_and_points_in_a_finger_collide() -> Non
     assert points_in_boxes(centre, rot, boxes, on_approach)[0] == 1
     still = gripper_boxes(GRIPPER, np.array([0.06]), np.array([0.02]), include_approach=False)
     assert points_in_boxes(centre, rot, still, on_approach)[0] == 0
+
+
+def test_a_neighbour_between_the_pads_off_the_closing_line_collides_the_target_does_not() -> None:
+    centre, rot = np.array([[0.0, 0.0, 0.1]]), TOP_DOWN[None]
+    width, depth = np.array([0.06]), np.array([0.02])
+    boxes = gripper_boxes(GRIPPER, width, depth)
+    gap = closing_gap_boxes(GRIPPER, width, depth)
+    np.testing.assert_allclose(gap[0], [[-0.02, -0.03, -0.01], [0.02, 0.03, 0.01]])
+    # grasp x = 0.01 (under the line), y = 0.02, z = 0.008: between the pads, off the line
+    beside = np.array([[0.008, 0.02, 0.09]])
+    on_line = np.array([[0.0, 0.0, 0.1]])
+    points, owners = np.vstack([on_line, beside]), np.array([3, 7])
+    assert points_in_boxes(centre, rot, boxes, points)[0] == 0  # fingers and palm miss both
+    assert points_in_boxes(centre, rot, boxes, points, None, (gap, owners, 3))[0] == 1
+    assert points_in_boxes(centre, rot, boxes, points, None, (gap, owners, 7))[0] == 1
+    assert points_in_boxes(centre, rot, boxes, points[:1], None, (gap, owners[:1], 3))[0] == 0
 
 
 def test_below_plane_rejects_fingertips_under_the_table() -> None:
@@ -112,3 +133,16 @@ def test_grasp_quaternion_and_pre_grasp_position() -> None:
         ]
     )
     np.testing.assert_allclose(rebuilt, TOP_DOWN, atol=1e-12)
+
+
+def test_presets_fill_the_dimensions_left_at_zero_and_explicit_ones_win() -> None:
+    franka = GripperModel(preset="franka_hand")
+    assert franka.max_opening_m == pytest.approx(0.08)
+    assert franka.palm_span_m == pytest.approx(0.204)
+    custom = GripperModel(preset="robotiq_2f_85", finger_depth_m=0.05)
+    assert (custom.max_opening_m, custom.finger_depth_m) == pytest.approx((0.085, 0.05))
+    assert GripperModel().max_opening_m == pytest.approx(0.10)
+    with pytest.raises(ConfigError, match="preset"):
+        GripperModel(preset="acme_claw")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="palm_width_m"):
+        GripperModel(preset="robotiq_2f_140", palm_width_m=0.15)  # narrower than the fingers

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from promptdepth_ros.grasp.object_shape import plane_axes, wall_azimuth
 from promptdepth_ros.grasp.types import GraspPlannerConfig
 
 APPROACH_ANGLES_RAD = np.deg2rad([0.0, 30.0, -30.0, 60.0, -60.0, 90.0, -90.0])
@@ -17,9 +18,9 @@ TILT_ANGLES_RAD = np.deg2rad([0.0, 30.0, -30.0, 60.0, -60.0])  # top-down, tilte
 _LINE_RADIUS_VOXELS = 1.5  # how far an opposite point may lie from the closing line
 _SEED_CHUNK = 64
 _HEIGHT_FRACTIONS = (0.35, 0.5, 0.7)
-_PAD_REACH_VOXELS = 2.5
+MIN_CONTACT_DEPTH_M = 0.001  # fingertips reach at least this far past the closing line
+_REACH_SLACK_M = 0.001
 _EXTRA_AXES_RAD = np.deg2rad([30.0, 60.0, 120.0, 150.0])  # around the footprint's major axis
-_BOXY_RESULTANT = 0.5  # wall azimuths this aligned (mod 90 degrees) come from box faces
 
 
 def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -99,25 +100,52 @@ def horizontal_axes(
     faces), with a camera the direction across the line of sight (both silhouettes seen), and
     for round objects (walls not aligned mod 90 degrees) more every 30 degrees.
     """
-    e1 = _unit(np.cross(up, [1.0, 0.0, 0.0] if abs(up[0]) < 0.9 else [0.0, 1.0, 0.0]))
-    e2 = np.cross(up, e1)
+    e1, e2 = plane_axes(up)
     flat = np.stack([points @ e1, points @ e2], axis=1)
     flat -= flat.mean(axis=0)
     eigvecs = np.linalg.eigh(flat.T @ flat)[1]
     angles = [np.arctan2(eigvecs[1, i], eigvecs[0, i]) for i in range(2)]
-    walls = np.abs(normals @ up) < 0.5
+    walls = wall_azimuth(normals, up)
     boxy = False
-    if walls.sum() >= 3:
-        azimuth = np.arctan2(normals[walls] @ e2, normals[walls] @ e1)
-        resultant = np.exp(4j * azimuth).mean()  # box walls repeat every 90 degrees
-        mean4 = np.angle(resultant) / 4.0
-        angles += [mean4, mean4 + np.pi / 2]
-        boxy = abs(resultant) >= _BOXY_RESULTANT
+    if walls is not None:
+        angles += [walls[0], walls[0] + np.pi / 2]
+        boxy = walls[1]
     if camera_position_m is not None:
         sight = points.mean(axis=0) - np.asarray(camera_position_m)
         angles.append(np.arctan2(sight @ e2, sight @ e1) + np.pi / 2)
     theta = np.asarray(angles) if boxy else np.concatenate([angles, angles[0] + _EXTRA_AXES_RAD])
     return np.cos(theta)[:, None] * e1 + np.sin(theta)[:, None] * e2
+
+
+def palm_margin_m(config: GraspPlannerConfig) -> float:
+    """Distance the palm keeps from the object's top, metres (collision margin plus a fifth of
+    a voxel for the voxel centroids lying under a curved surface)."""
+    return config.collision_margin_m + 0.2 * config.voxel_size_m
+
+
+def _centred_feet(
+    points: NDArray[np.float64],
+    foot: NDArray[np.float64],
+    closing: NDArray[np.float64],
+    up: NDArray[np.float64],
+    config: GraspPlannerConfig,
+) -> NDArray[np.float64]:
+    """Feet (D, 3): ``foot`` moved, for each closing axis (D, 3), to the middle of the object's
+    extent between the pads, then across to the middle of the chord under the closing line, so
+    the fingers straddle the object and close through its middle even when the centre
+    estimate is off (thin bars, low discs)."""
+    feet = np.broadcast_to(foot, closing.shape).copy()
+    across = np.cross(up, closing)
+    half = 0.5 * config.gripper.finger_width_m
+    for move, slab in ((closing, across), (across, closing), (closing, across)):
+        rel = points[:, None, :] - feet[None]  # (K, D, 3)
+        along = np.einsum("kdj,dj->kd", rel, move)
+        inside = np.abs(np.einsum("kdj,dj->kd", rel, slab)) <= half
+        lo = np.where(inside, along, np.inf).min(axis=0)
+        hi = np.where(inside, along, -np.inf).max(axis=0)
+        seen = np.isfinite(lo)  # no point between the pads: the foot stays
+        feet[seen] += (0.5 * (lo[seen] + hi[seen]))[:, None] * move[seen]
+    return feet
 
 
 def top_down_poses(
@@ -130,7 +158,8 @@ def top_down_poses(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Centres (T, 3) and rotations (T, 3, 3) closing horizontally through the object's axis.
 
-    Centres sit on the vertical line through ``centre_m`` (the object's symmetry centre), at
+    Centres sit on the vertical line through ``centre_m`` (the object's symmetry centre), moved
+    along the closing axis to the middle of the object between the pads, at
     several heights between the support plane and the top of the object, down to as deep as
     the pads reach (the equator of round objects). Approaches point down (-up) and tilt about
     the closing axis by :data:`TILT_ANGLES_RAD`, which keeps the palm clear of neighbours.
@@ -142,15 +171,24 @@ def top_down_poses(
         up, base = plane_model[:3], float(plane_model[3])
     top = float((points @ up).max()) + base  # height of the object above the plane
     closing = horizontal_axes(points, normals, up, camera_position_m)
-    foot = centre_m - (centre_m @ up) * up
+    foot = _centred_feet(points, centre_m - (centre_m @ up) * up, closing, up, config)
     levels = [f * top for f in _HEIGHT_FRACTIONS]
-    fingers = config.gripper.finger_depth_m
-    # as deep as the pads reach above the top (round objects: close to the equator)
-    levels += [top - 0.5 * fingers, top - fingers + _PAD_REACH_VOXELS * config.voxel_size_m]
+    fingers, voxel = config.gripper.finger_depth_m, config.voxel_size_m
+    # the deepest line the palm allows over the top: big spheres close just above the equator
+    deepest = fingers - MIN_CONTACT_DEPTH_M - palm_margin_m(config) - _REACH_SLACK_M
+    levels += [top - 0.5 * fingers, top - deepest, top - 0.5 * (fingers + deepest)]
+    # the lowest line whose fingertips stay above the table: objects a few millimetres tall
+    levels.append(config.table_clearance_m + MIN_CONTACT_DEPTH_M + _REACH_SLACK_M)
     levels.append(centre_m @ up + base)
-    levels = [h for h in levels if 0.0 < h < top]
-    centres = np.concatenate(
-        [np.broadcast_to(foot + (h - base) * up, closing.shape) for h in levels]
-    )
+    # levels within half a voxel of a kept one measure the same contacts (the special levels
+    # come first and are kept)
+    kept: list[float] = []
+    for h in levels[3:] + levels[:3]:
+        if 0.0 < h < top and all(abs(h - k) >= 0.5 * voxel for k in kept):
+            kept.append(h)
+    levels = kept
+    if not levels:
+        return np.zeros((0, 3)), np.zeros((0, 3, 3))
+    centres = np.concatenate([foot + (h - base) * up for h in levels])
     rot = frames_around_closing(np.tile(closing, (len(levels), 1)), -up, TILT_ANGLES_RAD)
     return np.repeat(centres, len(TILT_ANGLES_RAD), axis=0), rot

@@ -9,7 +9,11 @@ approach path is included (the boxes are swept back along -X from the pre-grasp 
 * palm: ``x in [c - finger_depth - palm_depth - s, c - finger_depth]``,
   ``|y| <= palm_width / 2``, ``|z| <= palm_height / 2``.
 
-The space between the fingers may hold points (that is the object); the boxes may not.
+* closing gap (:func:`closing_gap_boxes`): ``x in [c - finger_depth, c]``, ``|y| <= w/2``,
+  ``|z| <= finger_width / 2``, not swept (the palm's sweep covers it).
+
+The closing gap may hold the target's points (and the solid under and behind them), nothing
+else; the other boxes may hold no point at all.
 """
 
 from __future__ import annotations
@@ -156,8 +160,9 @@ def contact_depth_below_object(
 
 def columns_below(
     points: NDArray[np.float64], plane_model: NDArray[np.float64] | None, step_m: float
-) -> NDArray[np.float64]:
-    """Points (P, 3) filling the space under object ``points`` (K, 3) down to the plane.
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Points (P, 3) filling the space under object ``points`` (K, 3) down to the plane, and
+    the row (P,) of ``points`` each one lies under.
 
     A camera above the table sees tops and front faces; what lies under a seen surface is
     treated as solid (a 2.5-D height map), so fingers do not slide under hidden object parts.
@@ -165,11 +170,13 @@ def columns_below(
     Empty without a plane.
     """
     if plane_model is None or len(points) == 0:
-        return np.zeros((0, 3))
+        return np.zeros((0, 3)), np.zeros(0, np.int64)
     up = plane_model[:3]
     heights = points @ up + plane_model[3]
     counts = np.maximum(np.floor(heights / step_m).astype(np.int64), 0)
     rows = np.repeat(np.arange(len(points)), counts)
+    if len(rows) == 0:  # everything lower than one step
+        return np.zeros((0, 3)), np.zeros(0, np.int64)
     starts = np.cumsum(counts) - counts
     drop = (np.arange(len(rows)) - starts[rows] + 1) * step_m
     filled = points[rows] - drop[:, None] * up
@@ -183,7 +190,8 @@ def columns_below(
     neighbours = keys[:, None] + steps[None, :]
     found = np.searchsorted(keys, neighbours).clip(max=len(keys) - 1)
     inner = (keys[found] == neighbours).all(axis=1)
-    return cells[first[~inner]] * step_m
+    shell = first[~inner]
+    return filled[shell], rows[shell]  # real positions: snapped ones stick out of thin objects
 
 
 def gather_neighbours(
@@ -198,23 +206,47 @@ def gather_neighbours(
     return np.repeat(np.arange(len(centres)), counts), points
 
 
+def closing_gap_boxes(
+    gripper: GripperModel, width_m: NDArray[np.float64], contact_depth_m: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Grasp-frame boxes (M, 2, 3) of the closing volume between the finger pads: ``x in
+    [c - finger_depth, c]``, ``|y| <= w/2``, ``|z| <= finger_width / 2``."""
+    w = np.asarray(width_m, np.float64).reshape(-1)
+    tip = np.broadcast_to(np.asarray(contact_depth_m, np.float64), w.shape)
+    half_fw = np.full_like(w, 0.5 * gripper.finger_width_m)
+    lo = np.stack([tip - gripper.finger_depth_m, -0.5 * w, -half_fw], 1)
+    return np.stack([lo, np.stack([tip, 0.5 * w, half_fw], 1)], axis=1)
+
+
 def points_in_boxes(
     centres: NDArray[np.float64],
     rotations: NDArray[np.float64],
     boxes: NDArray[np.float64],
     points: NDArray[np.float64],
     tree: cKDTree | None = None,
+    gap: tuple[NDArray[np.float64], NDArray[np.int64], int] | None = None,
 ) -> NDArray[np.int64]:
-    """Number (M,) of ``points`` (N, 3) inside any box (M, B, 2, 3) of each grasp pose."""
+    """Number (M,) of ``points`` (N, 3) inside any box (M, B, 2, 3) of each grasp pose.
+
+    ``gap`` = (closing-gap boxes (M, 2, 3), owner (N,) of each point, target owner): points in
+    the gap count too unless they belong to the target.
+    """
     if len(points) == 0 or len(centres) == 0:
         return np.zeros(len(centres), np.int64)
     tree = cKDTree(points) if tree is None else tree
+    if gap is not None:
+        boxes = np.concatenate([boxes, gap[0][:, None]], axis=1)
     lo, hi = boxes[:, :, 0].min(axis=1), boxes[:, :, 1].max(axis=1)
     mid_local = 0.5 * (lo + hi)
     query = centres + np.einsum("mij,mj->mi", rotations, mid_local)
     rows, idx = gather_neighbours(tree, query, 0.5 * np.linalg.norm(hi - lo, axis=1))
     local = np.einsum("nji,nj->ni", rotations[rows], points[idx] - centres[rows])
+    # most points of the ball lie outside the boxes' common bounding box: drop them first
+    near = np.all((local >= lo[rows]) & (local <= hi[rows]), axis=1)
+    rows, idx, local = rows[near], idx[near], local[near]
     inside = np.all(
         (local[:, None, :] >= boxes[rows, :, 0]) & (local[:, None, :] <= boxes[rows, :, 1]), axis=2
-    ).any(axis=1)
-    return np.bincount(rows[inside], minlength=len(centres))
+    )
+    if gap is not None:
+        inside[:, -1] &= gap[1][idx] != gap[2]
+    return np.bincount(rows[inside.any(axis=1)], minlength=len(centres))

@@ -12,12 +12,15 @@ from scipy.spatial import cKDTree
 from promptdepth_ros.geometry.transforms import transform_points
 from promptdepth_ros.grasp.candidates import (
     APPROACH_ANGLES_RAD,
+    MIN_CONTACT_DEPTH_M,
     antipodal_pairs,
     frames_around_closing,
+    palm_margin_m,
     top_down_poses,
 )
 from promptdepth_ros.grasp.collision import (
     below_plane,
+    closing_gap_boxes,
     columns_below,
     contact_depth_below_object,
     contact_depth_for_clearance,
@@ -25,17 +28,16 @@ from promptdepth_ros.grasp.collision import (
     inflate_boxes,
     points_in_boxes,
 )
+from promptdepth_ros.grasp.object_shape import MirroredBack, mirrored_back
 from promptdepth_ros.grasp.scene_processing import (
-    MirroredBack,
+    NOT_AN_OBJECT,
     ProcessedScene,
     finite_points,
-    mirrored_back,
     process_scene,
 )
 from promptdepth_ros.grasp.scoring import measure_contacts, score_terms, total_score
 from promptdepth_ros.grasp.types import Grasp, GraspPlannerConfig, ScoreTerms
 
-MIN_CONTACT_DEPTH_M = 0.005
 _COLLISION_CHUNK = 128
 _FIRST_COLLISION_CHUNK = 16  # most objects find their grasps among the first few candidates
 
@@ -86,24 +88,30 @@ def _object_candidates(
         [frames_around_closing(axes, preferred, APPROACH_ANGLES_RAD), td_rot]
     )
     g = config.gripper
+    # the cheap table limit first: the palm limit only for what the table leaves reachable
+    depths = contact_depth_for_clearance(
+        centres,
+        rotations,
+        np.full(len(centres), g.max_opening_m),
+        scene.plane_model,
+        g,
+        config.table_clearance_m,
+    )
+    keep = depths >= MIN_CONTACT_DEPTH_M
+    centres, rotations = centres[keep], rotations[keep]
     depths = np.minimum(
-        contact_depth_for_clearance(
-            centres,
-            rotations,
-            np.full(len(centres), g.max_opening_m),
-            scene.plane_model,
-            g,
-            config.table_clearance_m,
-        ),
-        contact_depth_below_object(centres, rotations, whole, g, config.voxel_size_m),
+        depths[keep],
+        contact_depth_below_object(centres, rotations, whole, g, palm_margin_m(config)),
     )
     reachable = depths >= MIN_CONTACT_DEPTH_M
     centres, rotations, depths = centres[reachable], rotations[reachable], depths[reachable]
     measured = measure_contacts(centres, rotations, depths, points, normals, config)
     radius = float(np.linalg.norm(points - back.centre_m, axis=1).max())
     terms = score_terms(measured, centres, rotations, back.centre_m, radius, config)
-    widths = measured.width_m + config.width_margin_m
-    ok = measured.found & (terms[:, 0] > 0.0) & (widths <= g.max_opening_m)
+    # the margin shrinks near the largest opening, down to min_width_clearance_m
+    widths = np.minimum(measured.width_m + config.width_margin_m, g.max_opening_m)
+    fits = measured.width_m + config.min_width_clearance_m <= g.max_opening_m
+    ok = measured.found & (terms[:, 0] > 0.0) & fits
     scores = total_score(terms, config)
     order = np.flatnonzero(ok)[np.argsort(-scores[ok], kind="stable")]
     return _Scored(
@@ -118,26 +126,40 @@ def _object_candidates(
 
 def _first_collision_free(
     scored: _Scored,
+    label: int,
     obstacles: NDArray[np.float64],
+    owners: NDArray[np.int64],
     tree: cKDTree,
     plane_model: NDArray[np.float64] | None,
     config: GraspPlannerConfig,
 ) -> NDArray[np.int64]:
-    """Indices of the best ``top_k_per_object`` candidates whose gripper and approach miss the
-    ``obstacles`` (P, 3) (indexed by ``tree``) and the plane."""
+    """Indices of the best ``top_k_per_object`` candidates of object ``label`` whose gripper and
+    approach miss the ``obstacles`` (P, 3) (indexed by ``tree``) and the plane, and whose
+    closing gap holds no obstacle of another ``owners`` (P,) label."""
     kept: list[NDArray[np.int64]] = []
     found = 0
     start, chunk = 0, _FIRST_COLLISION_CHUNK
     while start < len(scored.scores):
         rows = np.arange(start, min(start + chunk, len(scored.scores)))
         start, chunk = start + chunk, min(2 * chunk, _COLLISION_CHUNK)
-        boxes = inflate_boxes(
-            gripper_boxes(config.gripper, scored.widths[rows], scored.depths[rows]),
-            config.collision_margin_m,
-        )
+        w, d = scored.widths[rows], scored.depths[rows]
+        exact = gripper_boxes(config.gripper, w, d)
         c, r = scored.centres[rows], scored.rotations[rows]
-        free = ~below_plane(c, r, boxes, plane_model, 0.0)
-        free[free] = points_in_boxes(c[free], r[free], boxes[free], obstacles, tree) == 0
+        # the plane is known better than the cloud's points: no margin under the fingertips
+        free = ~below_plane(c, r, exact, plane_model, 0.0)
+        gap = closing_gap_boxes(config.gripper, w, d)
+        gap[:, 0, ::2] -= config.collision_margin_m  # grown along X and Z, not into the pads
+        gap[:, 1, ::2] += config.collision_margin_m
+        # the gripper at the grasp first (a small ball of points), then the swept approach
+        still = inflate_boxes(
+            gripper_boxes(config.gripper, w, d, False), config.collision_margin_m
+        )
+        hits = points_in_boxes(
+            c[free], r[free], still[free], obstacles, tree, (gap[free], owners, label)
+        )
+        free[free] = hits == 0
+        swept = inflate_boxes(exact, config.collision_margin_m)
+        free[free] = points_in_boxes(c[free], r[free], swept[free], obstacles, tree) == 0
         kept.append(rows[free])
         found += int(free.sum())
         if found >= config.top_k_per_object:
@@ -171,7 +193,10 @@ def plan_grasps(
 
     tic = time.perf_counter()
     up = np.array([0.0, 0.0, 1.0]) if scene.plane_model is None else scene.plane_model[:3]
-    backs = [mirrored_back(scene.points[i], scene.normals[i], up) for i in scene.clusters]
+    backs = [
+        mirrored_back(scene.points[i], scene.normals[i], up, scene.plane_model)
+        for i in scene.clusters
+    ]
     scored = [
         _object_candidates(scene, idx, back, config, camera, rng)
         for idx, back in zip(scene.clusters, backs, strict=True)
@@ -180,21 +205,43 @@ def plan_grasps(
 
     tic = time.perf_counter()
     # the plane itself is checked exactly; everything above it is an obstacle
-    above = scene.plane_distance(scene.points) > config.plane_distance_m
+    above = scene.plane_distance(scene.points) > scene.object_height_m
     objects = np.vstack([scene.points[above], *(back.points for back in backs)])
-    obstacles = np.vstack(
-        [objects, columns_below(objects, scene.plane_model, config.voxel_size_m)]
+    labels = np.concatenate(
+        [_owners(scene, above, config), *(np.full(len(b.points), i) for i, b in enumerate(backs))]
     )
+    solid, under = columns_below(objects, scene.plane_model, config.voxel_size_m)
+    obstacles, owners = np.vstack([objects, solid]), np.concatenate([labels, labels[under]])
     tree = cKDTree(obstacles)
     per_object: dict[int, tuple[Grasp, ...]] = {}
     for label, object_scored in enumerate(scored):
-        chosen = _first_collision_free(object_scored, obstacles, tree, scene.plane_model, config)
+        chosen = _first_collision_free(
+            object_scored, label, obstacles, owners, tree, scene.plane_model, config
+        )
         per_object[label] = tuple(_to_grasp(object_scored, int(i), label, config) for i in chosen)
     timings["collision_ms"] = 1e3 * (time.perf_counter() - tic)
     everything = sorted(
         (g for grasps in per_object.values() for g in grasps), key=lambda g: -g.score
     )
     return GraspPlan(tuple(everything[: config.top_k_total]), per_object, scene, timings)
+
+
+def _owners(
+    scene: ProcessedScene, above: NDArray[np.bool_], config: GraspPlannerConfig
+) -> NDArray[np.int64]:
+    """Object label (K,) of the points above the plane; an unclustered point (a crease, a
+    fragment too small to be an object) belongs to the nearest object within ``cluster_eps_m``,
+    so it does not block the closing gap of its own object."""
+    labels = scene.cluster_labels[above]
+    loose, clustered = labels < 0, labels >= 0
+    if loose.any() and clustered.any():
+        points = scene.points[above]
+        distance, nearest = cKDTree(points[clustered]).query(points[loose])
+        labels = labels.copy()
+        labels[loose] = np.where(
+            distance <= config.cluster_eps_m, labels[clustered][nearest], NOT_AN_OBJECT
+        )
+    return labels
 
 
 def _to_grasp(scored: _Scored, i: int, label: int, config: GraspPlannerConfig) -> Grasp:
@@ -208,6 +255,7 @@ def _to_grasp(scored: _Scored, i: int, label: int, config: GraspPlannerConfig) -
         score_terms=ScoreTerms(*(float(t) for t in terms)),
         pre_grasp_distance_m=config.gripper.approach_distance_m,
         contact_depth_m=float(scored.depths[i]),
+        tcp_offset_m=float(scored.depths[i]) - config.gripper.tcp_depth_m,
     )
 
 

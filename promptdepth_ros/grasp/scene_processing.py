@@ -15,16 +15,13 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from promptdepth_ros.errors import InputError
+from promptdepth_ros.grasp.support_plane import fit_support_plane
 from promptdepth_ros.grasp.types import GraspPlannerConfig
 
 NOT_AN_OBJECT = -1
-_MAX_PLANE_TILT_RAD = np.deg2rad(30.0)
 _NORMAL_RADIUS_VOXELS = 2.5
 _NORMAL_MAX_NN = 30
 _CONCAVE_LIMIT = -0.15  # (n_j - n_i) . unit(p_j - p_i) below this marks a concave crease
-_RANSAC_ITERATIONS = 300
-_CENTRE_ITERATIONS = 4
-_CENTRE_SCALE_M = 0.01  # normal lines this far from the centre count half
 
 
 @dataclass(frozen=True)
@@ -37,6 +34,8 @@ class ProcessedScene:
     cluster_labels: (M,) int64, object index or -1 for the support plane and noise.
     plane_model: (4,) float64 ``(a, b, c, d)``, unit normal pointing up, or None if no plane.
     clusters: one (K_i,) int64 index array into ``points`` per object, largest first.
+    plane_noise_m: measured noise (standard deviation) of the plane's points, metres.
+    object_height_m: points higher than this above the plane belong to objects, metres.
     """
 
     points: NDArray[np.float64]
@@ -44,6 +43,8 @@ class ProcessedScene:
     cluster_labels: NDArray[np.int64]
     plane_model: NDArray[np.float64] | None
     clusters: tuple[NDArray[np.int64], ...]
+    plane_noise_m: float = 0.0
+    object_height_m: float = 0.0
 
     def plane_distance(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
         """Signed height (N,) of points (N, 3) above the support plane; +inf without a plane."""
@@ -67,27 +68,6 @@ def crop_to_workspace(
     """Rows of ``points`` (N, 3) inside the workspace box of ``config``."""
     lo, hi = np.asarray(config.workspace_min_m), np.asarray(config.workspace_max_m)
     return points[np.all((points >= lo) & (points <= hi), axis=1)]
-
-
-def fit_support_plane(
-    points: NDArray[np.float64], distance_m: float, seed: int
-) -> NDArray[np.float64] | None:
-    """Dominant near-horizontal plane ``(a, b, c, d)`` (unit normal up) by RANSAC + least squares.
-
-    Returns None when there are fewer than 3 points or the best plane tilts over 30 degrees.
-    """
-    if len(points) < 3:
-        return None
-    o3d.utility.random.seed(seed)
-    cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(points))
-    _, inliers = cloud.segment_plane(distance_m, 3, _RANSAC_ITERATIONS)
-    support = points[np.asarray(inliers, np.int64)]
-    centre = support.mean(axis=0)
-    normal = np.linalg.svd(support - centre, full_matrices=False)[2][2]
-    normal = normal if normal[2] >= 0.0 else -normal
-    if np.arccos(np.clip(normal[2], -1.0, 1.0)) > _MAX_PLANE_TILT_RAD:
-        return None
-    return np.array([*normal, -normal @ centre])
 
 
 def estimate_normals(
@@ -168,54 +148,6 @@ def cluster_objects(
     return labels
 
 
-def symmetry_centre(
-    points: NDArray[np.float64], normals: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """Point (3,) closest in robust least squares to all normal lines (centre of a sphere, a
-    point on a cylinder axis, the middle of a box); the centroid when the normals are degenerate.
-
-    Lines passing far from the current estimate (normals blended across an edge) are weighted
-    down over a few Cauchy-reweighted iterations.
-    """
-    proj = np.eye(3)[None] - normals[:, :, None] * normals[:, None, :]  # (K, 3, 3)
-    weights = np.ones(len(points))
-    centre = points.mean(axis=0)
-    for _ in range(_CENTRE_ITERATIONS):
-        a = np.einsum("k,kij->ij", weights, proj)
-        if np.linalg.cond(a) > 1e6:
-            return points.mean(axis=0) if _ == 0 else centre
-        centre = np.linalg.solve(a, np.einsum("k,kij,kj->i", weights, proj, points))
-        offset = np.einsum("kij,kj->ki", proj, centre - points)  # centre to each line
-        weights = 1.0 / (1.0 + np.einsum("ki,ki->k", offset, offset) / _CENTRE_SCALE_M**2)
-    return centre
-
-
-@dataclass(frozen=True)
-class MirroredBack:
-    """Guess of an object's hidden back: its seen points turned 180 degrees about the vertical
-    axis through its symmetry centre (objects resting on a table are mostly symmetric so; shape
-    completion by symmetry as in Bohg et al., ICRA 2011).
-
-    centre_m: (3,) float64 symmetry centre, metres.
-    points: (K, 3) float64 turned points, metres. normals: (K, 3) float64 turned unit normals.
-    """
-
-    centre_m: NDArray[np.float64]
-    points: NDArray[np.float64]
-    normals: NDArray[np.float64]
-
-
-def mirrored_back(
-    points: NDArray[np.float64], normals: NDArray[np.float64], up: NDArray[np.float64]
-) -> MirroredBack:
-    """Mirror one object's points and normals (K, 3) about its vertical symmetry axis (``up``)."""
-    centre = symmetry_centre(points, normals)
-    offset = points - centre
-    along = (offset @ up)[:, None] * up
-    turned_normals = 2.0 * (normals @ up)[:, None] * up - normals
-    return MirroredBack(centre, centre + 2.0 * along - offset, turned_normals)
-
-
 def process_scene(
     points: NDArray[np.float64],
     config: GraspPlannerConfig,
@@ -235,13 +167,15 @@ def process_scene(
         )
     cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(cropped))
     voxels = np.asarray(cloud.voxel_down_sample(config.voxel_size_m).points)
-    plane = fit_support_plane(voxels, config.plane_distance_m, seed)
+    plane = fit_support_plane(voxels, config.plane_distance_m, config.min_object_height_m, seed)
     labels = np.full(len(voxels), NOT_AN_OBJECT, np.int64)
     above = np.ones(len(voxels), bool)
     normals = np.zeros_like(voxels)
+    threshold = 0.0
     if plane is not None:
-        above = voxels @ plane[:3] + plane[3] > config.plane_distance_m
-        normals[:] = plane[:3]
+        threshold = max(config.min_object_height_m, config.plane_noise_sigmas * plane.noise_m)
+        above = plane.height(voxels) > threshold
+        normals[:] = plane.model[:3]
     if above.any():  # objects only: faster, and their lower normals don't bend to the table
         normals[above] = estimate_normals(voxels[above], config.voxel_size_m, camera_position_m)
         labels[above] = cluster_objects(voxels[above], normals[above], config)
@@ -251,4 +185,12 @@ def process_scene(
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(n_clusters + 1))
     clusters = tuple(order[bounds[i] : bounds[i + 1]] for i in range(n_clusters))
-    return ProcessedScene(voxels, normals, labels, plane, clusters)
+    return ProcessedScene(
+        voxels,
+        normals,
+        labels,
+        None if plane is None else plane.model,
+        clusters,
+        0.0 if plane is None else plane.noise_m,
+        threshold,
+    )

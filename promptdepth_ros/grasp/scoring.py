@@ -11,8 +11,9 @@ patch's mean normal, or of the mean normal of the worst half of the patch (split
 along Z) when that is larger, so a line next to an edge or corner (where the true normal
 flips) or on a strongly curved surface counts as risky. A side that reaches clearly less far
 than the other on the line is hidden and mirrors the other side's angle. When neither side
-shows on the line (walls edge-on to the camera or hidden under a top face) both angles come
-from the outline of the pads' points (prismatic assumption). Mirrored and outline sides count
+shows on the line (walls edge-on to the camera or hidden under a top face), or the object is
+under three voxels deep in the pads along the approach (normals blend its faces), both angles
+come from the outline of the pads' points (prismatic assumption). Mirrored and outline sides count
 as *completed*.
 
 Score terms, each in [0, 1] (``theta_s`` = angle between the closing line and side s normal,
@@ -22,7 +23,7 @@ Score terms, each in [0, 1] (``theta_s`` = angle between the closing line and si
   ``max_s(theta_s) >= phi`` slips and is rejected;
 * support = min(1, points in the closing region / (finger_depth * finger_width / voxel**2));
 * symmetry = 1 - min(1, |grasp centre - object centre| / object radius), with the object centre
-  the symmetry centre of :func:`promptdepth_ros.grasp.scene_processing.symmetry_centre` (the
+  the symmetry centre of :func:`promptdepth_ros.grasp.object_shape.symmetry_centre` (the
   centroid of a partial view is biased towards the camera);
 * approach = 1 - angle(approach, preferred approach) / pi.
 
@@ -41,11 +42,12 @@ from promptdepth_ros.grasp.types import GraspPlannerConfig, GripperModel
 
 COMPLETION_FACTOR = 0.85
 _WIDER_THAN_OPENING_M = 0.02  # look this far past the opening so too-wide objects show up
-_TUBE_VOXELS = 1.5  # half-size of the square tube around the closing line
+_TUBE_VOXELS = 1.0  # half-size of the square tube around the closing line
 _PATCH_VOXELS = 1.0  # tube points this close to a side's extreme form its contact patch
 _SHORT_SIDE_VOXELS = 1.5
-_MIN_SLOPE_BASE_M = 0.004
+_OUTLINE_BIN_VOXELS = 0.75  # half-width of the outline bins
 _CHUNK = 128  # candidates per vectorised block
+_THIN_VOXELS = 3.0  # objects shallower than this in the pads along X: normals blend faces
 
 
 @dataclass(frozen=True)
@@ -66,16 +68,6 @@ class ContactMeasurement:
     completed: NDArray[np.bool_]
     support: NDArray[np.int64]
     found: NDArray[np.bool_]
-
-
-def _group_extreme(
-    groups: NDArray[np.int64], values: NDArray[np.float64], n_groups: int
-) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """Index of the largest value in each group (n_groups,) and whether the group is non-empty."""
-    order = np.lexsort((values, groups))
-    last = np.searchsorted(groups[order], np.arange(n_groups), side="right") - 1
-    present = np.bincount(groups, minlength=n_groups) > 0
-    return order[np.maximum(last, 0)], present
 
 
 def _group_max(
@@ -142,8 +134,8 @@ def measure_contacts(
     )
     support = np.bincount(rows[pad], minlength=m)
     t_rows, t_local = rows[tube], local[tube]
-    t_y = t_local[:, 1]
     t_normals = np.einsum("nji,nj->ni", rotations[t_rows], normals[idx[tube]])
+    t_y = t_local[:, 1]
     pad_reach = np.zeros((m, 2))
     line_reach = np.full((m, 2), -np.inf)
     angles = np.full((m, 2), np.pi / 2)
@@ -165,10 +157,24 @@ def measure_contacts(
     # a side reaching clearly less far than the other on the line is occluded: mirror it
     short = line_reach < far[:, None] - _SHORT_SIDE_VOXELS * config.voxel_size_m
     angles = np.where(short, angles[:, ::-1], angles)
-    # nothing on the line (walls edge-on or hidden): extrude the pads' outline (prismatic)
-    unseen = ~seen.any(axis=1)
+    # nothing on the line (walls edge-on or hidden), or an object so shallow in the pads that
+    # its normals blend its faces (bars, low objects): extrude the pads' outline (prismatic)
+    depth_in_pads = _group_max(rows[pad], local[pad, 0], m, -np.inf) + _group_max(
+        rows[pad], -local[pad, 0], m, -np.inf
+    )
+    unseen = ~seen.any(axis=1) | (depth_in_pads < _THIN_VOXELS * config.voxel_size_m)
     outline = np.stack(
-        [_silhouette_angle(rows[pad], sign * local[pad, 1], local[pad, 2], m) for sign in (1, -1)],
+        [
+            _silhouette_angle(
+                rows[pad],
+                sign * local[pad, 1],
+                local[pad, 2],
+                m,
+                0.5 * g.finger_width_m - _OUTLINE_BIN_VOXELS * config.voxel_size_m,
+                _OUTLINE_BIN_VOXELS * config.voxel_size_m,
+            )
+            for sign in (1, -1)
+        ],
         axis=1,
     )
     angles = np.where(unseen[:, None], outline, angles)
@@ -193,19 +199,29 @@ def _mean_normal_angle(
 
 
 def _silhouette_angle(
-    rows: NDArray[np.int64], y: NDArray[np.float64], z: NDArray[np.float64], m: int
+    rows: NDArray[np.int64],
+    y: NDArray[np.float64],
+    z: NDArray[np.float64],
+    m: int,
+    offset_m: float,
+    bin_half_m: float,
 ) -> NDArray[np.float64]:
-    """Tilt (m,) of the outline between the extremes of the two pad halves (z < 0, z >= 0)."""
+    """Tilt (m,) of the pads' outline at the closing line: the steeper of its slopes from the
+    line (z = 0) to ``z = -offset_m`` and ``z = +offset_m`` (outline extremes of bins
+    ``bin_half_m`` wide); pi/2 when the line's bin is empty. A round outline is nearly flat
+    there, a corner is steep on both sides."""
+    out = np.full(m, np.pi / 2)
     if len(rows) == 0:
-        return np.full(m, np.pi / 2)
-    halves = 2 * rows + (z >= 0.0)
-    top, present = _group_extreme(halves, y, 2 * m)
-    ys, zs = y[top].reshape(m, 2), z[top].reshape(m, 2)
-    both = present.reshape(m, 2).all(axis=1)
-    dz = np.abs(zs[:, 1] - zs[:, 0])
-    tilt = np.arctan2(np.abs(ys[:, 1] - ys[:, 0]), np.maximum(dz, 1e-12))
-    # extremes of both halves at the same z: the outline peaks there, perpendicular to Y
-    return np.where(both, np.where(dz >= _MIN_SLOPE_BASE_M, tilt, 0.0), np.pi / 2)
+        return out
+    extremes = []
+    for centre in (0.0, -offset_m, offset_m):
+        near = np.abs(z - centre) <= bin_half_m
+        extremes.append(_group_max(rows[near], y[near], m, -np.inf))
+    line, sides = extremes[0], np.stack(extremes[1:], axis=1)
+    present = np.isfinite(sides) & np.isfinite(line)[:, None]
+    drop = np.abs(line[:, None] - np.where(present, sides, 0.0))
+    slope = np.where(present, drop, -1.0).max(axis=1) / offset_m
+    return np.where(slope >= 0.0, np.arctan(np.maximum(slope, 0.0)), out)
 
 
 def score_terms(

@@ -24,7 +24,10 @@ from numpy.typing import NDArray
 
 from promptdepth_ros.errors import ConfigError
 from promptdepth_ros.geometry.transforms import matrix_to_quaternion
+from promptdepth_ros.grasp.gripper_presets import DIMENSION_FIELDS, PRESETS, GripperPreset
 from promptdepth_ros.settings import check_settings, group, setting
+
+_SMALLEST_DIMENSION_M = 0.001
 
 
 def _length(value: float, description: str, low: float, high: float) -> Any:
@@ -34,28 +37,56 @@ def _length(value: float, description: str, low: float, high: float) -> Any:
 
 @dataclass(frozen=True)
 class GripperModel:
-    """Parallel-jaw gripper geometry, metres (see the module docstring for the frame)."""
+    """Parallel-jaw gripper geometry, metres (see the module docstring for the frame).
 
-    max_opening_m: float = _length(0.10, "Largest gripper opening", 0.005, 0.5)
-    finger_depth_m: float = _length(0.04, "Finger pad length along the approach", 0.005, 0.3)
-    finger_thickness_m: float = _length(0.01, "Finger thickness along closing", 0.001, 0.1)
-    finger_width_m: float = _length(0.02, "Finger width (across closing)", 0.001, 0.2)
+    Dimensions left at 0 come from ``preset``; a dimension set explicitly wins over it.
+    """
+
+    preset: GripperPreset = setting(
+        "generic_100mm",
+        "Gripper whose datasheet dimensions fill every dimension left at 0 (see the README)",
+    )
+    max_opening_m: float = _length(0.0, "Largest gripper opening (0 = the preset's)", 0.0, 0.5)
+    finger_depth_m: float = _length(
+        0.0, "Finger pad length along the approach (0 = the preset's)", 0.0, 0.3
+    )
+    finger_thickness_m: float = _length(
+        0.0, "Finger thickness along closing (0 = the preset's)", 0.0, 0.1
+    )
+    finger_width_m: float = _length(
+        0.0, "Finger width across closing (0 = the preset's)", 0.0, 0.2
+    )
     palm_depth_m: float = _length(
-        0.02, "Palm depth along the approach, behind the finger pads", 0.001, 0.5
+        0.0, "Palm depth along the approach, behind the pads (0 = the preset's)", 0.0, 0.5
     )
     palm_width_m: float = _length(
         0.0,
-        "Palm width along closing (0 = the max opening plus both fingers); at least that",
+        "Palm width along closing (0 = the preset's; the opening plus both fingers if it has "
+        "none); at least that",
         0.0,
         2.0,
     )
-    palm_height_m: float = _length(0.03, "Palm height across closing", 0.001, 0.5)
+    palm_height_m: float = _length(0.0, "Palm height across closing (0 = the preset's)", 0.0, 0.5)
+    tcp_depth_m: float = _length(
+        0.0,
+        "Published grasp poses sit this far behind the fingertips along the approach (the "
+        "user's TCP; 0 = between the fingertips, or the preset's)",
+        0.0,
+        0.5,
+    )
     approach_distance_m: float = _length(
         0.10, "Pre-grasp back-off along -approach that must be collision free", 0.0, 1.0
     )
 
     def __post_init__(self) -> None:
         check_settings(self)
+        # dimensions left at 0 take the preset's value (frozen: set once, here)
+        for name in DIMENSION_FIELDS:
+            if getattr(self, name) == 0.0:
+                object.__setattr__(self, name, PRESETS[self.preset][name])
+        for name in (*DIMENSION_FIELDS[:5], "palm_height_m"):
+            if getattr(self, name) < _SMALLEST_DIMENSION_M:
+                raise ConfigError(f"{name} must be at least 1 mm, got {getattr(self, name)}")
         if 0.0 < self.palm_width_m < self.outer_width_m - 1e-9:
             raise ConfigError(
                 f"palm_width_m must be 0 or at least max_opening_m + 2 * finger_thickness_m "
@@ -106,7 +137,19 @@ class GraspPlannerConfig:
     gripper: GripperModel = group(GripperModel)
     voxel_size_m: float = _length(0.005, "Voxel size of the downsampled cloud", 0.001, 0.1)
     plane_distance_m: float = _length(
-        0.01, "RANSAC inlier distance of the support plane", 0.001, 0.1
+        0.01,
+        "RANSAC inlier distance of the support plane (the object band comes from its noise)",
+        0.001,
+        0.1,
+    )
+    plane_noise_sigmas: float = setting(
+        3.0,
+        "Points higher than this many noise standard deviations of the plane fit are objects",
+        low=1.0,
+        high=20.0,
+    )
+    min_object_height_m: float = _length(
+        0.002, "Lowest object band above the plane (clean depth)", 0.0005, 0.05
     )
     cluster_eps_m: float = _length(
         0.012, "Neighbourhood radius of the Euclidean object clustering", 0.001, 0.2
@@ -121,11 +164,18 @@ class GraspPlannerConfig:
     width_margin_m: float = _length(
         0.01, "Added to the measured contact distance (both sides together)", 0.0, 0.1
     )
+    min_width_clearance_m: float = _length(
+        0.0015,
+        "Least opening beyond the measured contact distance; the margin shrinks to it near the "
+        "largest opening",
+        0.0,
+        0.05,
+    )
     table_clearance_m: float = _length(
-        0.005, "Fingertips stay this far above the support plane", 0.0, 0.1
+        0.002, "Fingertips stay this far above the support plane", 0.0, 0.1
     )
     collision_margin_m: float = _length(
-        0.0015, "Gripper boxes grow by this (not into the closing gap)", 0.0, 0.05
+        0.0025, "Gripper boxes grow by this (not into the closing gap)", 0.0, 0.05
     )
     n_candidates: int = setting(
         300, "Candidates per object before collision checks", low=1, high=100000
@@ -158,6 +208,11 @@ class GraspPlannerConfig:
                 f"width_margin_m ({self.width_margin_m}) must be < max_opening_m "
                 f"({self.gripper.max_opening_m})"
             )
+        if self.min_width_clearance_m > self.width_margin_m:
+            raise ConfigError(
+                f"min_width_clearance_m ({self.min_width_clearance_m}) must be <= "
+                f"width_margin_m ({self.width_margin_m})"
+            )
         approach = np.asarray(self.preferred_approach, float)
         if abs(np.linalg.norm(approach) - 1.0) > 1e-3:
             raise ConfigError(
@@ -188,6 +243,7 @@ class Grasp:
     rotation: (3, 3) float64, columns = grasp X (approach), Y (closing), Z axes.
     width_m: finger opening to command before closing, metres (<= max opening).
     contact_depth_m: distance from the fingertips back to the contacts along X, metres.
+    tcp_offset_m: the user's TCP (published pose) lies this far along +X from position_m.
     """
 
     position_m: NDArray[np.float64]
@@ -198,6 +254,7 @@ class Grasp:
     score_terms: ScoreTerms
     pre_grasp_distance_m: float
     contact_depth_m: float
+    tcp_offset_m: float = 0.0
 
     @property
     def approach(self) -> NDArray[np.float64]:
@@ -209,9 +266,13 @@ class Grasp:
         """Unit closing direction (+Y), (3,)."""
         return self.rotation[:, 1]
 
+    def tcp_position_m(self) -> NDArray[np.float64]:
+        """Where the user's TCP goes, (3,) metres: the published pose's origin."""
+        return self.position_m + self.tcp_offset_m * self.rotation[:, 0]
+
     def pre_grasp_position(self) -> NDArray[np.float64]:
-        """Origin of the pre-grasp pose, (3,) metres: ``pre_grasp_distance_m`` back along -X."""
-        return self.position_m - self.pre_grasp_distance_m * self.rotation[:, 0]
+        """TCP of the pre-grasp pose, (3,) metres: ``pre_grasp_distance_m`` back along -X."""
+        return self.tcp_position_m() - self.pre_grasp_distance_m * self.rotation[:, 0]
 
     def quaternion_xyzw(self) -> NDArray[np.float64]:
         """Orientation as a unit quaternion (4,) (x, y, z, w), w >= 0."""

@@ -21,8 +21,8 @@ POST_GRASP_RETREAT_M = 0.10
 
 
 def grasp_pose(grasp: Grasp) -> Pose:
-    """geometry_msgs/Pose of the grasp frame (see promptdepth_ros.grasp.types)."""
-    x, y, z = (float(v) for v in grasp.position_m)
+    """geometry_msgs/Pose of the grasp frame, at the user's TCP (promptdepth_ros.grasp.types)."""
+    x, y, z = (float(v) for v in grasp.tcp_position_m())
     qx, qy, qz, qw = (float(v) for v in grasp.quaternion_xyzw())
     return Pose(position=Point(x=x, y=y, z=z), orientation=Quaternion(x=qx, y=qy, z=qz, w=qw))
 
