@@ -31,6 +31,7 @@ from promptdepth_ros.engines.base import DepthEngine
 from promptdepth_ros.engines.registry import create_engine
 from promptdepth_ros.engines.spec import DepthProSize, EngineSpec
 from promptdepth_ros.errors import PromptDepthError
+from promptdepth_ros.prompt.conditioning import condition_prompt
 from promptdepth_ros.tools import export_onnx
 
 PROMPT_HW = (192, 256)
@@ -94,7 +95,8 @@ def run_case(case: Case, workdir: Path, frames: int, warmup: int) -> dict[str, o
         torch.cuda.reset_peak_memory_stats()
     sampler = RssSampler()
     engine: DepthEngine = create_engine(case.make_spec(workdir))
-    rgb, prompt = scene(case.height, case.width)
+    rgb, raw_prompt = scene(case.height, case.width)
+    prompt = condition_prompt(raw_prompt)
     for _ in range(warmup):
         engine.infer(rgb, prompt, None)
     times = []

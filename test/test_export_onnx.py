@@ -17,6 +17,7 @@ from promptdepth_ros.engines.promptda.model import random_promptda
 from promptdepth_ros.engines.registry import create_engine
 from promptdepth_ros.engines.spec import EngineSpec
 from promptdepth_ros.errors import EngineMismatch, InputError
+from promptdepth_ros.prompt.conditioning import condition_prompt
 from promptdepth_ros.tools import export_onnx
 
 
@@ -86,7 +87,8 @@ def test_onnxruntime_engine_matches_torch_engine_on_arkit_sample(
     promptda_pair: tuple[PromptDAEngine, PromptDAEngine],
 ) -> None:
     onnx_engine, torch_engine = promptda_pair
-    rgb, prompt = small_arkit_sample(184, 240)
+    rgb, raw = small_arkit_sample(184, 240)
+    prompt = condition_prompt(raw)
     expected = torch_engine.infer(rgb, prompt, None)
     result = onnx_engine.infer(rgb, prompt, None)
     assert onnx_engine.network_size(184, 240) == torch_engine.network_size(184, 240) == (182, 238)
@@ -99,7 +101,8 @@ def test_onnxruntime_engine_resizes_a_prompt_of_another_resolution(
     promptda_pair: tuple[PromptDAEngine, PromptDAEngine],
 ) -> None:
     onnx_engine, _ = promptda_pair
-    rgb, prompt = generated_scene(184, 240, (48, 64))
+    rgb, raw = generated_scene(184, 240, (48, 64))
+    prompt = condition_prompt(raw)
     result = onnx_engine.infer(rgb, prompt, None)
     assert result.depth_m.shape == (184, 240)
     assert result.depth_m.min() >= 0.8 - 1e-4 and result.depth_m.max() <= 2.5 + 1e-4
@@ -109,10 +112,12 @@ def test_fixed_shape_model_refuses_another_aspect_ratio_instead_of_squashing(
     promptda_pair: tuple[PromptDAEngine, PromptDAEngine],
 ) -> None:
     onnx_engine, _ = promptda_pair
-    rgb, prompt = generated_scene(240, 240, (48, 64))
+    rgb, raw = generated_scene(240, 240, (48, 64))
+    prompt = condition_prompt(raw)
     with pytest.raises(EngineMismatch, match=r"--input-size 238 238"):
         onnx_engine.infer(rgb, prompt, None)
-    rgb, prompt = generated_scene(184, 240, (48, 48))
+    rgb, raw = generated_scene(184, 240, (48, 48))
+    prompt = condition_prompt(raw)
     with pytest.raises(EngineMismatch, match=r"--prompt-size 48 48"):
         onnx_engine.infer(rgb, prompt, None)
 

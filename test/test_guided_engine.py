@@ -14,9 +14,10 @@ from promptdepth_ros.engines.guided import (
     cell_mean_colour,
     median_filter,
 )
-from promptdepth_ros.engines.prompt_input import densify_prompt
+from promptdepth_ros.engines.resampling import resize_nearest
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.eval.metrics import depth_metrics
+from promptdepth_ros.prompt.conditioning import condition_prompt
 from promptdepth_ros.prompt.hole_filling import fill_prompt_holes_nearest
 from promptdepth_ros.sim.lidar import simulate_lidar_depth
 from promptdepth_ros.sim.render import render
@@ -31,7 +32,8 @@ def frames() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     for seed in (11, 12, 13, 14):
         rng = np.random.default_rng(seed)
         frame = render(generate_tabletop_scene(rng, default_camera(640, 480)))
-        out.append((frame.rgb, frame.depth_m, simulate_lidar_depth(frame.depth_m, rng)))
+        prompt = condition_prompt(simulate_lidar_depth(frame.depth_m, rng))
+        out.append((frame.rgb, frame.depth_m, prompt))
     return out
 
 
@@ -51,20 +53,23 @@ def test_guided_beats_bilinear_on_absrel_and_edge_f1(frames):
 
 
 @pytest.mark.parametrize("engine_cls", ENGINES)
-def test_engines_fill_every_pixel_at_image_resolution(engine_cls, frames):
+def test_engines_give_depth_exactly_where_the_conditioned_prompt_has_it(engine_cls, frames):
     rgb, _, prompt = frames[0]
     engine = engine_cls()
     assert isinstance(engine, DepthEngine) and engine.needs_prompt
     depth = engine.infer(rgb, prompt, None).depth_m
     assert depth.shape == (480, 640) and depth.dtype == np.float32
-    assert np.all(np.isfinite(depth))
+    # The scene's background has no surface: conditioning leaves it without depth beyond
+    # max_fill_px, and no engine fills it again.
+    assert not prompt.depth_mask.all()
+    np.testing.assert_array_equal(np.isfinite(depth), resize_nearest(prompt.depth_mask, 480, 640))
 
 
 def test_guided_keeps_a_constant_prompt_constant():
     rgb = np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8)
     prompt = np.full((30, 40), 1.25, np.float32)
     prompt[5:9, 10:20] = np.nan
-    depth = GuidedEngine().infer(rgb, prompt, None).depth_m
+    depth = GuidedEngine().infer(rgb, condition_prompt(prompt), None).depth_m
     np.testing.assert_allclose(depth, 1.25, rtol=1e-6)
 
 
@@ -75,9 +80,10 @@ def test_guided_accepts_prompts_at_any_resolution(prompt_hw, max_absrel, frames)
     rgb, gt, _ = frames[1]
     rows = np.arange(prompt_hw[0]) * 480 // prompt_hw[0]
     cols = np.arange(prompt_hw[1]) * 640 // prompt_hw[1]
-    prompt = gt[rows[:, None], cols[None, :]]
+    prompt = condition_prompt(gt[rows[:, None], cols[None, :]])
     depth = GuidedEngine().infer(rgb, prompt, None).depth_m
-    assert depth.shape == (480, 640) and np.all(np.isfinite(depth))
+    assert depth.shape == (480, 640)
+    np.testing.assert_array_equal(np.isfinite(depth), resize_nearest(prompt.depth_mask, 480, 640))
     assert depth_metrics(depth, gt).absrel < max_absrel
 
 
@@ -87,22 +93,11 @@ def test_guided_densifies_a_sparse_ring_prompt(frames):
     rows, cols = np.arange(7, 480, 15)[:, None], np.arange(0, 640, 2)[None, :]
     sparse[rows, cols] = gt[rows, cols]
     assert np.isfinite(sparse).mean() < 0.04
-    guided = depth_metrics(GuidedEngine().infer(rgb, sparse, None).depth_m, gt)
-    bilinear = depth_metrics(BilinearUpsampleEngine().infer(rgb, sparse, None).depth_m, gt)
+    prompt = condition_prompt(sparse)
+    guided = depth_metrics(GuidedEngine().infer(rgb, prompt, None).depth_m, gt)
+    bilinear = depth_metrics(BilinearUpsampleEngine().infer(rgb, prompt, None).depth_m, gt)
     assert guided.absrel < 0.01
     assert guided.absrel < bilinear.absrel and guided.edge_f1 > bilinear.edge_f1
-
-
-def test_condition_prompt_reduces_sparse_prompts_and_fills_holes():
-    prompt = np.full((40, 40), np.nan, np.float32)
-    prompt[::2, ::2] = 2.0  # density 0.25 < 0.3: reduced 2x to a full grid
-    dense, valid = densify_prompt(prompt, (40, 40))
-    assert dense.shape == (20, 20) and valid.all()
-    np.testing.assert_array_equal(dense, 2.0)
-    prompt[:, 20:] = np.nan
-    dense, valid = densify_prompt(prompt, (40, 40))
-    assert dense.shape == (20, 20) and valid.mean() == 0.5
-    np.testing.assert_array_equal(dense, 2.0)
 
 
 def test_nearest_hole_fill_copies_the_closest_valid_return():
@@ -117,19 +112,18 @@ def test_nearest_hole_fill_copies_the_closest_valid_return():
 def test_engines_reject_unusable_inputs(engine_cls):
     engine = engine_cls()
     rgb = np.zeros((48, 64, 3), np.uint8)
-    prompt = np.ones((12, 16), np.float32)
+    raw = np.ones((12, 16), np.float32)
+    prompt = condition_prompt(raw)
     with pytest.raises(InputError, match="no valid depth"):
-        engine.infer(rgb, np.full((12, 16), np.nan, np.float32), None)
+        engine.infer(rgb, condition_prompt(np.full((12, 16), np.nan, np.float32)), None)
     with pytest.raises(InputError, match="no valid depth"):
-        engine.infer(rgb, np.zeros((12, 16), np.float32), None)
+        engine.infer(rgb, condition_prompt(np.zeros((12, 16), np.float32)), None)
     with pytest.raises(InputError, match="uint8"):
         engine.infer(rgb.astype(np.float32), prompt, None)
     with pytest.raises(InputError, match="uint8"):
         engine.infer(rgb[..., 0], prompt, None)
-    with pytest.raises(InputError, match="float32"):
-        engine.infer(rgb, prompt.astype(np.uint16), None)
-    with pytest.raises(InputError, match="float32"):
-        engine.infer(rgb, prompt[None], None)
+    with pytest.raises(InputError, match="takes a ConditionedPrompt"):
+        engine.infer(rgb, raw, None)
     with pytest.raises(InputError, match="needs a depth prompt"):
         engine.infer(rgb, None, None)
 
@@ -146,7 +140,8 @@ def test_guided_config_rejects_out_of_range_values(field, value):
 
 def test_nearest_baseline_repeats_prompt_cells():
     prompt = np.arange(12, dtype=np.float32).reshape(3, 4) + 1.0
-    depth = NearestUpsampleEngine().infer(np.zeros((6, 8, 3), np.uint8), prompt, None).depth_m
+    rgb = np.zeros((6, 8, 3), np.uint8)
+    depth = NearestUpsampleEngine().infer(rgb, condition_prompt(prompt), None).depth_m
     np.testing.assert_array_equal(depth, np.kron(prompt, np.ones((2, 2), np.float32)))
 
 

@@ -14,7 +14,6 @@ from promptdepth_ros.pipeline.depth import (
     FrameOutput,
     FrameSkip,
     PipelineConfig,
-    mask_unsupported,
 )
 from promptdepth_ros.prompt.conditioning import (
     FallbackMode,
@@ -119,11 +118,3 @@ def test_output_has_no_depth_where_the_prompt_had_no_return_nearby(plane) -> Non
     assert isinstance(out, FrameOutput)
     assert np.isfinite(out.depth_m[:, :150]).all()  # within 12 prompt px of the returns
     assert np.isnan(out.depth_m[:, 200:]).all()  # beyond them: NaN, never invented depth
-
-
-def test_mask_unsupported_maps_prompt_cells_onto_image_pixels() -> None:
-    support = np.array([[True, False], [False, True]])
-    depth = np.ones((4, 6), np.float32)
-    masked = mask_unsupported(depth, support)
-    expected = np.array([[1, 1, 1, 0, 0, 0]] * 2 + [[0, 0, 0, 1, 1, 1]] * 2, bool)
-    np.testing.assert_array_equal(np.isfinite(masked), expected)

@@ -24,6 +24,7 @@ from promptdepth_ros.engines.promptda.engine import (
 from promptdepth_ros.engines.promptda.model import random_promptda
 from promptdepth_ros.engines.resampling import resize_image
 from promptdepth_ros.errors import CheckpointError
+from promptdepth_ros.prompt.conditioning import condition_prompt
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def test_original_checkpoint_reproduces_official_promptda_output() -> None:
     rgb, prompt = arkit_sample()
     expected = np.load(FIXTURE_DIR / "expected_depth.npy")
 
-    result = engine.infer(rgb, prompt, None)
+    result = engine.infer(rgb, condition_prompt(prompt), None)
 
     network_depth = backend.last["depth"][0]
     error = np.abs(network_depth - expected)

@@ -18,6 +18,7 @@ from promptdepth_ros.engines.promptda.model import (
 from promptdepth_ros.engines.registry import create_engine
 from promptdepth_ros.engines.spec import EngineSpec
 from promptdepth_ros.errors import CheckpointError, ConfigError
+from promptdepth_ros.prompt.conditioning import condition_prompt
 
 
 @pytest.mark.parametrize(
@@ -64,7 +65,8 @@ def test_saved_model_directory_loads_back_with_identical_output(tmp_path: Path) 
         str(tmp_path) in engine.weights_description and "RANDOM" not in engine.weights_description
     )
     rgb = np.full((70, 98, 3), 100, np.uint8)
-    assert engine.infer(rgb, prompt[0, 0].numpy(), None).depth_m.shape == (70, 98)
+    result = engine.infer(rgb, condition_prompt(prompt[0, 0].numpy()), None)
+    assert result.depth_m.shape == (70, 98)
 
 
 def test_weights_that_do_not_match_are_refused_with_their_keys(tmp_path: Path) -> None:

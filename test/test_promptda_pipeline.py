@@ -22,6 +22,7 @@ from promptdepth_ros.engines.promptda.preprocessing import (
     prompt_confidence,
 )
 from promptdepth_ros.errors import ConfigError, EngineMismatch, InputError
+from promptdepth_ros.prompt.conditioning import PromptConditioningConfig, condition_prompt
 
 
 @pytest.fixture(scope="module")
@@ -56,23 +57,20 @@ def test_image_is_scaled_to_unit_range_channels_first() -> None:
     np.testing.assert_allclose(image[0, 1:], 0.0)
 
 
-def test_prompt_holes_are_filled_and_ignored_for_min_max() -> None:
-    prompt = np.array([[1.0, 0.0, 2.0], [np.nan, 3.0, 0.0]], np.float32)
-    filled, valid = prepare_prompt(prompt, k=4)
-    assert filled.shape == (1, 1, 2, 3)
-    np.testing.assert_array_equal(valid, [[True, False, True], [False, True, False]])
-    assert np.isfinite(filled).all()
-    assert filled.min() == 1.0 and filled.max() == 3.0  # holes (0/NaN) never set the range
-
-
-def test_prompt_without_returns_is_rejected() -> None:
-    with pytest.raises(InputError, match="no valid return"):
-        prepare_prompt(np.zeros((4, 4), np.float32), k=4)
+def test_network_prompt_is_the_conditioned_prompt_kept_finite() -> None:
+    raw = np.array([[1.0, 0.0, 2.0, 0.0, 0.0], [np.nan, 3.0, 0.0, 0.0, 0.0]], np.float32)
+    prompt = condition_prompt(raw, PromptConditioningConfig(max_fill_px=1.0))
+    network_prompt = prepare_prompt(prompt)
+    assert network_prompt.shape == (1, 1, 2, 5) and np.isfinite(network_prompt).all()
+    # conditioning's values where it gave depth, untouched; its holes never set the range
+    has_depth = prompt.depth_mask
+    np.testing.assert_array_equal(network_prompt[0, 0][has_depth], prompt.depth_m[has_depth])
+    assert network_prompt.min() == 1.0 and network_prompt.max() == 3.0
 
 
 def test_prompt_with_one_depth_value_is_rejected() -> None:
     with pytest.raises(InputError, match="single depth value"):
-        prepare_prompt(np.full((4, 4), 1.5, np.float32), k=4)
+        prepare_prompt(condition_prompt(np.full((4, 4), 1.5, np.float32)))
 
 
 def test_confidence_drops_at_prompt_bounds_and_away_from_returns() -> None:
@@ -87,14 +85,14 @@ def test_confidence_drops_at_prompt_bounds_and_away_from_returns() -> None:
 def test_pipeline_config_rejects_out_of_range_values() -> None:
     with pytest.raises(ConfigError, match="long_side"):
         PromptDAPipelineConfig(long_side=5000)
-    with pytest.raises(ConfigError, match="fill_k"):
-        PromptDAPipelineConfig(fill_k=0)
+    with pytest.raises(ConfigError, match="support_sigma_px"):
+        PromptDAPipelineConfig(support_sigma_px=0.0)
 
 
 def test_engine_output_is_at_image_resolution_within_prompt_range(engine: PromptDAEngine) -> None:
-    rgb, prompt = generated_scene(120, 160, (24, 32))
-    result = engine.infer(rgb, prompt, None)
-    valid = prompt > 0
+    rgb, raw = generated_scene(120, 160, (24, 32))
+    result = engine.infer(rgb, condition_prompt(raw), None)
+    valid, prompt = raw > 0, raw
     assert isinstance(engine, DepthEngine) and engine.needs_prompt
     assert result.depth_m.shape == (120, 160) and result.depth_m.dtype == np.float32
     assert result.confidence is not None and result.confidence.shape == (120, 160)
@@ -107,14 +105,14 @@ def test_engine_output_is_at_image_resolution_within_prompt_range(engine: Prompt
 @needs_sample
 def test_engine_runs_on_the_real_arkit_sample(engine: PromptDAEngine) -> None:
     rgb, prompt = small_arkit_sample(180, 240)
-    result = engine.infer(rgb, prompt, None)
+    result = engine.infer(rgb, condition_prompt(prompt), None)
     assert engine.network_size(180, 240) == (168, 238)
     assert result.depth_m.shape == (180, 240)
     assert result.depth_m.min() >= 1.566 - 1e-4 and result.depth_m.max() <= 3.512 + 1e-4
 
 
 def test_engine_requires_a_prompt(engine: PromptDAEngine) -> None:
-    with pytest.raises(InputError, match="needs a prompt"):
+    with pytest.raises(InputError, match="needs a depth prompt"):
         engine.infer(np.zeros((28, 28, 3), np.uint8), None, None)
 
 

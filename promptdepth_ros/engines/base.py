@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.errors import InputError
+from promptdepth_ros.prompt.conditioning import ConditionedPrompt
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,14 @@ class DepthResult:
 
 @runtime_checkable
 class DepthEngine(Protocol):
-    """Dense metric depth from RGB and an optional prompt.
+    """Dense metric depth from RGB and an optional conditioned prompt.
 
-    ``infer`` takes rgb (H, W, 3) uint8, prompt_m (h, w) float32 metres at any
-    resolution covering the same field of view as the image (0 or NaN = no return;
-    None for monocular engines) and the image's camera model (None when unknown).
+    ``infer`` takes rgb (H, W, 3) uint8, the prompt as conditioning left it (a
+    :class:`ConditionedPrompt` at any resolution covering the same field of view as the image;
+    None for monocular engines) and the image's camera model (None when unknown). A prompted
+    engine never fills prompt holes itself: it trusts ``valid_mask`` as the measured returns
+    (confidence and weighting follow it; filled pixels are not measurements) and returns NaN
+    wherever the prompt has no depth (``depth_mask`` False, e.g. beyond ``max_fill_px``).
     It returns a :class:`DepthResult` at the image resolution and raises
     :class:`promptdepth_ros.errors.InputError` for unusable inputs.
     """
@@ -44,7 +48,7 @@ class DepthEngine(Protocol):
     def infer(
         self,
         rgb: NDArray[np.uint8],
-        prompt_m: NDArray[np.float32] | None,
+        prompt: ConditionedPrompt | None,
         camera: CameraModel | None,
     ) -> DepthResult: ...
 

@@ -1,7 +1,8 @@
 """The two upsampling baselines, ``nearest`` and ``bilinear``.
 
-They densify the prompt exactly as ``guided`` does (:mod:`promptdepth_ros.engines.prompt_input`),
-so comparisons between them measure the upsampling alone.
+They put the conditioned prompt on the same working grid as ``guided``
+(:mod:`promptdepth_ros.engines.prompt_input`), so comparisons between them measure the
+upsampling alone.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from numpy.typing import NDArray
 
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.base import DepthResult
-from promptdepth_ros.engines.prompt_input import densify_prompt, validate_rgb_and_prompt
+from promptdepth_ros.engines.prompt_input import mask_unsupported, prompt_grid, require_prompt
 from promptdepth_ros.engines.resampling import resize_image, resize_nearest
+from promptdepth_ros.prompt.conditioning import ConditionedPrompt
 
 
 class _UpsampleBaseline(ABC):
-    """Baseline: the hole-filled prompt resized to the image (``_resize`` per subclass)."""
+    """Baseline: the conditioned prompt resized to the image (``_resize`` per subclass)."""
 
     name = ""
     needs_prompt = True
@@ -26,14 +28,15 @@ class _UpsampleBaseline(ABC):
     def infer(
         self,
         rgb: NDArray[np.uint8],
-        prompt_m: NDArray[np.float32] | None,
+        prompt: ConditionedPrompt | None,
         camera: CameraModel | None,
     ) -> DepthResult:
-        """Depth (H, W) float32 metres; raises InputError for unusable inputs."""
-        prompt = validate_rgb_and_prompt(rgb, prompt_m)
-        depth, _ = densify_prompt(prompt, rgb.shape[:2])
+        """Depth (H, W) float32 metres, NaN where the prompt has none; InputError if unusable."""
+        prompt = require_prompt(self.name, rgb, prompt)
         height, width = rgb.shape[:2]
-        return DepthResult(depth_m=self._resize(depth, height, width))
+        grid = prompt_grid(prompt, (height, width))
+        depth = self._resize(grid.depth_m, height, width)
+        return DepthResult(depth_m=mask_unsupported(depth, prompt))
 
     @abstractmethod
     def _resize(self, depth: NDArray[np.float32], height: int, width: int) -> NDArray[np.float32]:
@@ -44,7 +47,7 @@ class _UpsampleBaseline(ABC):
 
 
 class NearestUpsampleEngine(_UpsampleBaseline):
-    """Baseline: hole-filled prompt resized to the image with nearest neighbour."""
+    """Baseline: the prompt resized to the image with nearest neighbour."""
 
     name = "nearest"
 
@@ -53,7 +56,7 @@ class NearestUpsampleEngine(_UpsampleBaseline):
 
 
 class BilinearUpsampleEngine(_UpsampleBaseline):
-    """Baseline: hole-filled prompt resized to the image bilinearly."""
+    """Baseline: the prompt resized to the image bilinearly."""
 
     name = "bilinear"
 

@@ -1,10 +1,12 @@
 """Weight-free ``guided`` engine: prompt upsampling that snaps depth discontinuities to RGB edges.
 
-Steps: densify the prompt (as the baselines do), denoise the prompt with a bilateral filter at its
-own resolution (range kernel centred on the exact local median), upsample it bilinearly, then
-re-estimate the pixels near depth discontinuities with a joint bilateral upsampling (Kopf et al.,
-2007) whose range kernel compares each pixel's colour with the mean colour of the prompt cells
-around it. Prompt cells on a discontinuity hold mixed or bled returns, so they count little there.
+Steps: put the conditioned prompt on a working grid (as the baselines do; measured cells weigh 1,
+cells filled by conditioning ``filled_weight``, cells without depth 0), denoise it with a
+bilateral filter at that resolution (range kernel centred on the exact local median), upsample
+it bilinearly, then re-estimate the pixels near depth discontinuities with a joint bilateral
+upsampling (Kopf et al., 2007) whose range kernel compares each pixel's colour with the mean
+colour of the prompt cells around it. Prompt cells on a discontinuity hold mixed or bled
+returns, so they count little there.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from scipy import ndimage
 
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.base import DepthResult
-from promptdepth_ros.engines.prompt_input import densify_prompt, validate_rgb_and_prompt
+from promptdepth_ros.engines.prompt_input import mask_unsupported, prompt_grid, require_prompt
 from promptdepth_ros.engines.resampling import resize_image, resize_nearest, source_coords
 from promptdepth_ros.engines.spec import EngineSpec, ResolvedBackend
 from promptdepth_ros.errors import ConfigError
+from promptdepth_ros.prompt.conditioning import ConditionedPrompt
 from promptdepth_ros.prompt.pooling import block_index
 
 _FALLBACK_WEIGHT = 1e-6
@@ -40,7 +43,7 @@ class GuidedConfig:
     spatial_sigma:    its spatial sigma in prompt px.
     color_sigma:      its RGB range sigma (0..255 units).
     edge_weight:      weight of prompt cells on a discontinuity (mixed or bled returns).
-    filled_weight:    weight of hole-filled prompt cells.
+    filled_weight:    weight of prompt cells filled by conditioning (not measured).
     """
 
     denoise_radius: int = 2
@@ -132,7 +135,10 @@ def median_filter(image: NDArray[np.float32], radius: int) -> NDArray[np.float32
 def bilateral_denoise(
     depth: NDArray[np.float32], weight: NDArray[np.float32], radius: int, sigma_rel: float
 ) -> NDArray[np.float32]:
-    """Weighted bilateral filter of (h, w) depth (metres), range kernel relative to depth."""
+    """Weighted bilateral filter of (h, w) depth (metres), range kernel relative to depth.
+
+    A pixel with no weight in its window keeps its depth.
+    """
     padded_d = np.pad(depth, radius, mode="edge")
     padded_w = np.pad(weight, radius, mode="constant")
     spatial_sigma = max(radius, 1) / 1.5
@@ -149,7 +155,8 @@ def bilateral_denoise(
             w = np.exp(-(z * z)) * (_shifted(padded_w, dy, dx, radius, depth.shape) * spatial)
             num += w * d
             den += w
-    return num / den
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0.0, num / den, depth)
 
 
 def _cell_membership(n_image: int, n_grid: int) -> sp.csr_matrix:
@@ -218,15 +225,15 @@ class GuidedEngine:
     def infer(
         self,
         rgb: NDArray[np.uint8],
-        prompt_m: NDArray[np.float32] | None,
+        prompt: ConditionedPrompt | None,
         camera: CameraModel | None,
     ) -> DepthResult:
-        """Depth (H, W) float32 metres, finite everywhere; raises InputError on unusable input."""
+        """Depth (H, W) float32 metres, NaN where the prompt has none; InputError if unusable."""
         cfg = self.config
-        prompt = validate_rgb_and_prompt(rgb, prompt_m)
+        prompt = require_prompt(self.name, rgb, prompt)
         image_hw = rgb.shape[:2]
-        depth, valid = densify_prompt(prompt, image_hw)
-        weight = np.where(valid, 1.0, cfg.filled_weight).astype(np.float32)
+        grid = prompt_grid(prompt, image_hw)
+        depth, weight = grid.depth_m, grid.weights(cfg.filled_weight)
         if cfg.denoise_radius > 0:
             depth = bilateral_denoise(depth, weight, cfg.denoise_radius, cfg.denoise_sigma_rel)
         on_edge = discontinuity_mask(depth, cfg.edge_ratio)
@@ -236,7 +243,7 @@ class GuidedEngine:
         if ys.size:
             weight = np.where(on_edge, weight * cfg.edge_weight, weight)
             out[ys, xs] = self._snap(rgb, ys, xs, depth, weight)
-        return DepthResult(depth_m=out)
+        return DepthResult(depth_m=mask_unsupported(out, prompt))
 
     def _snap(
         self,

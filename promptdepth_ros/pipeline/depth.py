@@ -14,9 +14,9 @@ from numpy.typing import NDArray
 
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.base import DepthEngine
-from promptdepth_ros.engines.resampling import resize_nearest
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.prompt.conditioning import (
+    ConditionedPrompt,
     FallbackMode,
     PromptConditioningConfig,
     PromptDecision,
@@ -109,18 +109,6 @@ def _skip(valid_ratio: float, config: PromptConditioningConfig) -> FrameSkip:
     )
 
 
-def mask_unsupported(
-    depth_m: NDArray[np.float32], support: NDArray[np.bool_]
-) -> NDArray[np.float32]:
-    """Copy of depth (H, W) with NaN where the prompt-resolution ``support`` (h, w) is False.
-
-    Each image pixel takes the support of the prompt pixel that contains its centre.
-    """
-    out = depth_m.copy()
-    out[~resize_nearest(support, *depth_m.shape)] = np.nan
-    return out
-
-
 class DepthPipeline:
     """Runs frames through prompt building, conditioning, the engine and back-projection.
 
@@ -175,7 +163,7 @@ class DepthPipeline:
             )
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        prompt_m: NDArray[np.float32] | None = None
+        prompt: ConditionedPrompt | None = None
         valid_ratio = 0.0
         if self.engine.needs_prompt:
             if frame.prompt is None:
@@ -189,8 +177,7 @@ class DepthPipeline:
             valid_ratio = conditioned.valid_ratio
             fallback = self._fallback.decide(conditioned, frame.stamp_s)
             decision = fallback.decision
-            if fallback.prompt is not None:
-                prompt_m = fallback.prompt.depth_m
+            prompt = fallback.prompt
         else:
             decision = PromptDecision.MONOCULAR
         timings["prompt_ms"] = (time.perf_counter() - start) * 1e3
@@ -199,13 +186,12 @@ class DepthPipeline:
             return _skip(valid_ratio, self.config.conditioning)
         engine = self._engine_for[decision]
         start = time.perf_counter()
-        result = engine.infer(frame.rgb, prompt_m if engine.needs_prompt else None, frame.camera)
+        # The engine gets the conditioned prompt whole (depth, measured mask, range) and masks
+        # its output where the prompt has no depth itself.
+        result = engine.infer(frame.rgb, prompt if engine.needs_prompt else None, frame.camera)
         timings["engine_ms"] = (time.perf_counter() - start) * 1e3
-        depth = result.depth_m
-        if prompt_m is not None and engine.needs_prompt and not np.isfinite(prompt_m).all():
-            depth = mask_unsupported(depth, np.isfinite(prompt_m))
         return FrameOutput(
-            depth_m=depth,
+            depth_m=result.depth_m,
             confidence=result.confidence,
             decision=decision,
             prompt_valid_ratio=valid_ratio,

@@ -79,12 +79,13 @@ class PromptConditioningConfig:
 
 @dataclass(frozen=True)
 class ConditionedPrompt:
-    """A prompt ready for an engine.
+    """A prompt ready for an engine: what every prompted engine's ``infer`` takes.
 
-    ``depth_m``: (h, w) float32 metres after clipping and hole filling (NaN where unfilled);
-    ``valid_mask``: (h, w) bool, pixels with a measured in-range return (before filling);
-    ``valid_ratio``: mean of ``valid_mask``; ``min_m``/``max_m``: range of the measured returns
-    (NaN when there are none).
+    ``depth_m``: (h, w) float32 metres after clipping and hole filling (NaN where unfilled: no
+    depth may be produced there); ``valid_mask``: (h, w) bool, pixels with a measured in-range
+    return (before filling; the rest of the finite pixels are filled); ``valid_ratio``: mean of
+    ``valid_mask``; ``min_m``/``max_m``: range of the measured returns (NaN when there are none).
+    Raises InputError when the arrays do not match that description.
     """
 
     depth_m: NDArray[np.float32]
@@ -92,6 +93,30 @@ class ConditionedPrompt:
     valid_ratio: float
     min_m: float
     max_m: float
+
+    def __post_init__(self) -> None:
+        depth, valid = self.depth_m, self.valid_mask
+        if not (
+            isinstance(depth, np.ndarray)
+            and isinstance(valid, np.ndarray)
+            and depth.dtype == np.float32
+            and valid.dtype == np.bool_
+            and depth.ndim == 2
+            and depth.shape == valid.shape
+        ):
+            got = [
+                f"{a.dtype} {a.shape}" if isinstance(a, np.ndarray) else type(a).__name__
+                for a in (depth, valid)
+            ]
+            raise InputError(
+                f"a conditioned prompt needs (h, w) float32 depth_m and an (h, w) bool "
+                f"valid_mask, got {got[0]} and {got[1]}; build it with condition_prompt"
+            )
+
+    @property
+    def depth_mask(self) -> NDArray[np.bool_]:
+        """(h, w) bool: pixels with depth, measured or filled (a superset of ``valid_mask``)."""
+        return np.isfinite(self.depth_m)
 
 
 def clip_range(depth_m: NDArray[np.floating], lo: float, hi: float) -> NDArray[np.float32]:
@@ -104,14 +129,16 @@ def clip_range(depth_m: NDArray[np.floating], lo: float, hi: float) -> NDArray[n
 
 def condition_prompt(
     raw_m: NDArray[np.floating],
-    config: PromptConditioningConfig,
+    config: PromptConditioningConfig | None = None,
     image_px_per_prompt_px: float = 1.0,
 ) -> ConditionedPrompt:
     """Clip ``raw_m`` (h, w metres, NaN/0 = no return) to the range, measure it, fill holes.
 
     Holes are filled only when the prompt is usable (valid ratio >= ``min_valid_ratio``), up
-    to ``max_fill_px`` image pixels (``image_px_per_prompt_px`` image pixels per prompt pixel).
+    to ``max_fill_px`` image pixels (``image_px_per_prompt_px`` image pixels per prompt pixel);
+    this is the only place prompt holes are filled. ``config`` defaults to the default settings.
     """
+    config = config or PromptConditioningConfig()
     depth = clip_range(raw_m, config.min_range_m, config.max_range_m)
     if depth.ndim != 2:
         raise InputError(f"prompt must be 2-D (h, w), got shape {depth.shape}")

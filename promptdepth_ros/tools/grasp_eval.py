@@ -39,6 +39,7 @@ def ground_truth_source() -> DepthSource:
 def guided_source() -> DepthSource:
     """The weight-free guided engine on a simulated 256x192 LiDAR prompt."""
     from promptdepth_ros.engines.guided import GuidedEngine
+    from promptdepth_ros.prompt.conditioning import condition_prompt
     from promptdepth_ros.sim.lidar import simulate_lidar_depth
 
     engine = GuidedEngine()
@@ -47,7 +48,7 @@ def guided_source() -> DepthSource:
         frame: RenderedFrame, scene: TabletopScene, rng: np.random.Generator
     ) -> NDArray[np.float32]:
         prompt = simulate_lidar_depth(frame.depth_m, rng, out_hw=(192, 256))
-        return engine.infer(frame.rgb, prompt, scene.camera).depth_m
+        return engine.infer(frame.rgb, condition_prompt(prompt), scene.camera).depth_m
 
     return depth
 

@@ -11,6 +11,7 @@ from promptdepth_ros.engines.base import DepthResult, validate_rgb
 from promptdepth_ros.engines.depth_pro.model import focal_from_fov, metric_depth_from_canonical
 from promptdepth_ros.engines.resampling import resize_image
 from promptdepth_ros.errors import EngineError, EngineMismatch
+from promptdepth_ros.prompt.conditioning import ConditionedPrompt
 
 DEPTH_PRO_INPUTS = ("image",)
 DEPTH_PRO_OUTPUTS = ("depth", "fov")
@@ -45,7 +46,7 @@ class DepthProEngine:
     def infer(
         self,
         rgb: NDArray[np.uint8],
-        prompt_m: NDArray[np.float32] | None,
+        prompt: ConditionedPrompt | None,
         camera: CameraModel | None,
     ) -> DepthResult:
         """Metric depth (H, W) float32 metres at the image resolution and the focal used."""

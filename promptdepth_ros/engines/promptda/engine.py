@@ -7,7 +7,8 @@ from numpy.typing import NDArray
 
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.backends import InferenceBackend
-from promptdepth_ros.engines.base import DepthResult, validate_rgb
+from promptdepth_ros.engines.base import DepthResult
+from promptdepth_ros.engines.prompt_input import mask_unsupported, require_prompt
 from promptdepth_ros.engines.promptda.preprocessing import (
     PromptDAPipelineConfig,
     network_input_size,
@@ -16,7 +17,8 @@ from promptdepth_ros.engines.promptda.preprocessing import (
     prompt_confidence,
 )
 from promptdepth_ros.engines.resampling import resize_image
-from promptdepth_ros.errors import EngineMismatch, InputError
+from promptdepth_ros.errors import EngineMismatch
+from promptdepth_ros.prompt.conditioning import ConditionedPrompt
 
 PROMPTDA_INPUTS = ("image", "prompt_depth")
 PROMPTDA_OUTPUTS = ("depth",)
@@ -27,7 +29,7 @@ class PromptDAEngine:
 
     The output never leaves [min, max] of the valid prompt returns (the network ends in a
     sigmoid scaled to that range); ``confidence`` marks where it saturates at those bounds
-    and where the prompt had no return nearby (see :func:`prompt_confidence`).
+    and where the prompt had no measured return nearby (see :func:`prompt_confidence`).
     ``weights_description`` says which weights run, e.g. "RANDOM weights (...)".
     """
 
@@ -76,23 +78,24 @@ class PromptDAEngine:
     def infer(
         self,
         rgb: NDArray[np.uint8],
-        prompt_m: NDArray[np.float32] | None,
+        prompt: ConditionedPrompt | None,
         camera: CameraModel | None,
     ) -> DepthResult:
-        """Dense depth (H, W) float32 metres at the image resolution, with confidence."""
-        validate_rgb(rgb)
-        if prompt_m is None:
-            raise InputError("PromptDA needs a prompt depth map (metres); got None")
+        """Depth (H, W) float32 metres at the image resolution, NaN where the prompt has none,
+        with confidence."""
+        prompt = require_prompt(self.name, rgb, prompt)
         height, width = rgb.shape[:2]
         net_h, net_w = self.network_size(height, width)
-        self._check_prompt_aspect(prompt_m.shape)
-        prompt, valid = prepare_prompt(prompt_m, self.config.fill_k, self._fixed_prompt_hw)
+        self._check_prompt_aspect(prompt.depth_m.shape)
+        network_prompt = prepare_prompt(prompt, self._fixed_prompt_hw)
         image = prepare_image(rgb, net_h, net_w)
-        depth_net = self.backend.infer({"image": image, "prompt_depth": prompt})["depth"]
-        depth = resize_image(depth_net.reshape(net_h, net_w), height, width, "bilinear")
+        outputs = self.backend.infer({"image": image, "prompt_depth": network_prompt})
+        depth = resize_image(outputs["depth"].reshape(net_h, net_w), height, width, "bilinear")
         depth[~np.isfinite(depth)] = np.nan
-        depth_range = (float(prompt.min()), float(prompt.max()))
-        confidence = prompt_confidence(depth, valid, depth_range, self.config)
+        depth = mask_unsupported(depth, prompt)
+        # The range the network scaled its output to: that of the prompt it was given.
+        depth_range = (float(network_prompt.min()), float(network_prompt.max()))
+        confidence = prompt_confidence(depth, prompt.valid_mask, depth_range, self.config)
         return DepthResult(depth_m=depth, confidence=confidence)
 
     def _check_prompt_aspect(self, shape: tuple[int, ...]) -> None:

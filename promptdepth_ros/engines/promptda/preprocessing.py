@@ -5,9 +5,10 @@ INTER_AREA (emulated exactly) so the long side is ``long_side`` and both sides a
 multiples of 14 (1920x1440 -> 1008x756), as the official ``load_image``; a smaller image is never
 enlarged, only floored to multiples of 14 (640x480 -> 630x476), where the official code feeds it
 as is and its 14-px patches drop the remainder.
-Prompt: metres at its native resolution, holes filled from the k nearest valid returns
-(:func:`promptdepth_ros.prompt.hole_filling.fill_prompt_holes`) so
-that its min/max (taken inside the network) are those of the valid returns only.
+Prompt: the conditioned prompt (:class:`ConditionedPrompt`) in metres at its native resolution,
+holes already filled by conditioning (never here), so that its min/max (taken inside the network)
+are those of the measured returns; pixels conditioning left without depth take their nearest
+pixel's depth only to keep the network input finite, and the engine masks their output.
 Output: bilinear back to the image resolution.
 """
 
@@ -20,10 +21,11 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from promptdepth_ros.engines.base import validate_rgb
+from promptdepth_ros.engines.prompt_input import pad_unsupported
 from promptdepth_ros.engines.resampling import resize_image
 from promptdepth_ros.engines.spec import PATCH_SIZE
 from promptdepth_ros.errors import ConfigError, InputError
-from promptdepth_ros.prompt.hole_filling import fill_prompt_holes
+from promptdepth_ros.prompt.conditioning import ConditionedPrompt
 
 MAX_LONG_SIDE = 4 * 1008  # 4K-class inputs, as in the PromptDA paper
 
@@ -33,7 +35,6 @@ class PromptDAPipelineConfig:
     """Pre/post-processing parameters.
 
     long_side:          network input long side in px (floored to a multiple of 14).
-    fill_k:             neighbours averaged to fill a prompt hole.
     saturation_margin:  fraction of the prompt depth range near its bounds where
                         confidence falls to 0 (the model cannot leave [min, max]).
     support_sigma_px:   prompt pixels from the nearest valid return at which the
@@ -41,7 +42,6 @@ class PromptDAPipelineConfig:
     """
 
     long_side: int = 1008
-    fill_k: int = 4
     saturation_margin: float = 0.02
     support_sigma_px: float = 4.0
 
@@ -50,8 +50,6 @@ class PromptDAPipelineConfig:
             raise ConfigError(
                 f"long_side must be in [{PATCH_SIZE}, {MAX_LONG_SIDE}] px, got {self.long_side}"
             )
-        if self.fill_k < 1:
-            raise ConfigError(f"fill_k must be >= 1, got {self.fill_k}")
         if not 0.0 < self.saturation_margin < 0.5:
             raise ConfigError(
                 f"saturation_margin must be in (0, 0.5), got {self.saturation_margin}"
@@ -78,36 +76,23 @@ def prepare_image(rgb: NDArray[np.uint8], height: int, width: int) -> NDArray[np
     return np.ascontiguousarray(image.transpose(2, 0, 1)[None])
 
 
-def valid_prompt_mask(prompt_m: NDArray[np.float32]) -> NDArray[np.bool_]:
-    """True where the prompt holds a return: finite and > 0 metres."""
-    return np.isfinite(prompt_m) & (prompt_m > 0.0)
-
-
 def prepare_prompt(
-    prompt_m: NDArray[np.float32], k: int, shape: tuple[int, int] | None = None
-) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
-    """(1, 1, h, w) float32 hole-free prompt in metres and the (h, w) valid mask.
+    prompt: ConditionedPrompt, shape: tuple[int, int] | None = None
+) -> NDArray[np.float32]:
+    """(1, 1, h, w) float32 finite prompt in metres for the network.
 
-    ``shape`` resizes the filled prompt bilinearly (fixed-shape exports); values stay in
-    [min, max] of the valid returns. Raises InputError for fewer than two distinct depths.
+    ``shape`` resizes it bilinearly (fixed-shape exports); values stay in [min, max] of the
+    measured returns. Raises InputError for fewer than two distinct measured depths.
     """
-    if prompt_m.ndim != 2 or prompt_m.size == 0:
-        raise InputError(f"prompt must be an (h, w) depth map in metres, got {prompt_m.shape}")
-    prompt = np.asarray(prompt_m, dtype=np.float32)
-    valid = valid_prompt_mask(prompt)
-    if not valid.any():
-        raise InputError("prompt has no valid return (all 0/NaN); PromptDA needs a prompt")
-    lo, hi = float(prompt[valid].min()), float(prompt[valid].max())
-    if hi - lo < 1e-6:
+    if prompt.max_m - prompt.min_m < 1e-6:
         raise InputError(
-            f"prompt has a single depth value {lo:.4f} m; PromptDA normalises by max - min "
-            "and needs at least two distinct depths"
+            f"prompt has a single depth value {prompt.min_m:.4f} m; PromptDA normalises by "
+            "max - min and needs at least two distinct depths"
         )
-    filled = fill_prompt_holes(np.where(valid, prompt, np.float32(np.nan)), k)
-    if shape is not None and filled.shape != shape:
-        filled = resize_image(filled, shape[0], shape[1], "bilinear")
-        valid = resize_image(valid.astype(np.float32), shape[0], shape[1], "bilinear") > 0.5
-    return np.ascontiguousarray(filled[None, None]), valid
+    depth = pad_unsupported(prompt.depth_m, prompt.depth_mask)
+    if shape is not None and depth.shape != shape:
+        depth = resize_image(depth, shape[0], shape[1], "bilinear")
+    return np.ascontiguousarray(depth[None, None])
 
 
 def prompt_confidence(
@@ -116,12 +101,14 @@ def prompt_confidence(
     depth_range: tuple[float, float],
     config: PromptDAPipelineConfig,
 ) -> NDArray[np.float32]:
-    """Confidence (H, W) in [0, 1] = saturation * support.
+    """Confidence (H, W) in [0, 1] = saturation * support; 0 where depth is NaN.
 
-    With t = (depth - min) / (max - min) over the valid prompt:
+    ``valid`` (h, w) marks the measured returns (never filled pixels). With
+    t = (depth - min) / (max - min) over the prompt:
     saturation = clip(min(t, 1 - t) / saturation_margin, 0, 1), because PromptDA's sigmoid
     output cannot leave [min, max] and a value at a bound is likely clipped;
-    support = exp(-d / support_sigma_px), d = prompt pixels to the nearest valid return.
+    support = exp(-d / support_sigma_px), d = prompt pixels to the nearest measured return,
+    resized bilinearly to (H, W).
     """
     lo, hi = depth_range
     t = (depth_m - np.float32(lo)) / np.float32(hi - lo)
