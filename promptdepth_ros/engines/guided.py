@@ -2,19 +2,18 @@
 
 Steps: put the conditioned prompt on a working grid (as the baselines do; measured cells weigh 1,
 cells filled by conditioning ``filled_weight``, cells without depth 0), denoise it with a
-bilateral filter over about ``denoise_reach_px`` image pixels (range kernel centred on the exact
-local median), upsample it bilinearly, then re-estimate the pixels whose bilinear cells touch a
-depth discontinuity: each picks the surface of the prompt cell around it that best matches its
-colour (cell weight, distance, colour likeness, as in joint bilateral upsampling, Kopf et al.,
-2007) and interpolates bilinearly among the cells of that surface only, so depth never mixes
-across the edge. Prompt cells on a discontinuity hold mixed or bled returns, so they count
-little there.
+bilateral filter over about ``denoise_reach_px`` image pixels, re-estimate the filled cells from
+the measured ones on the same surface (between LiDAR rings), upsample bilinearly, then
+re-estimate the pixels whose bilinear cells touch a depth discontinuity: each picks the surface
+of the prompt cell around it that best matches its colour (cell weight, distance, colour
+likeness, as in joint bilateral upsampling, Kopf et al., 2007) and interpolates bilinearly among
+the cells of that surface only, so depth never mixes across the edge. Prompt cells on a
+discontinuity hold mixed or bled returns, so they count little there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,6 +22,7 @@ from scipy import ndimage
 
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.base import DepthResult
+from promptdepth_ros.engines.depth_filters import bilateral_denoise, refill_from_measured
 from promptdepth_ros.engines.prompt_input import mask_unsupported, prompt_grid, require_prompt
 from promptdepth_ros.engines.resampling import resize_image, source_coords
 from promptdepth_ros.engines.spec import EngineSpec, ResolvedBackend
@@ -31,6 +31,7 @@ from promptdepth_ros.prompt.conditioning import ConditionedPrompt
 from promptdepth_ros.prompt.pooling import block_index
 
 _FALLBACK_WEIGHT = 1e-6
+_DENSE_PROMPT = 0.9  # measured share above which a cell's neighbours are measurements
 _MIN_LAYER_WEIGHT = 0.1  # less in-layer bilinear weight than this: keep the picked cell
 
 
@@ -43,8 +44,12 @@ class GuidedConfig:
                       at most ``denoise_radius``), so it covers a similar footprint for
                       coarse and for image-resolution prompts.
     denoise_sigma_rel: range sigma of the denoising, relative to depth.
+    fill_reach_px:    cells filled by conditioning are re-estimated from the measured cells
+                      within about this many image px on the same surface (0 = off).
     edge_ratio:       1 + the relative inverse-depth curvature that marks a discontinuity.
-    snap_radius:      radius in prompt px of the cells a pixel near a discontinuity picks from.
+    snap_radius:      largest radius in prompt px of the cells a pixel near a discontinuity
+                      picks from: 1 on a dense prompt, about ``snap_reach_px`` image px on a
+                      sparse one (under 90 % measured), to reach the next measured row.
     spatial_sigma:    spatial sigma of that choice in prompt px.
     color_sigma:      its RGB range sigma (0..255 units).
     edge_weight:      weight of prompt cells on a discontinuity (mixed or bled returns).
@@ -54,8 +59,10 @@ class GuidedConfig:
     denoise_radius: int = 2
     denoise_reach_px: float = 5.0
     denoise_sigma_rel: float = 0.03
+    fill_reach_px: float = 15.0
     edge_ratio: float = 1.1
-    snap_radius: int = 1
+    snap_radius: int = 3
+    snap_reach_px: float = 15.0
     spatial_sigma: float = 1.5
     color_sigma: float = 12.0
     edge_weight: float = 0.02
@@ -70,6 +77,7 @@ class GuidedConfig:
         positive = {
             "denoise_sigma_rel": self.denoise_sigma_rel,
             "denoise_reach_px": self.denoise_reach_px,
+            "snap_reach_px": self.snap_reach_px,
             "spatial_sigma": self.spatial_sigma,
             "color_sigma": self.color_sigma,
         }
@@ -78,92 +86,14 @@ class GuidedConfig:
                 raise ConfigError(f"guided.{name} must be > 0, got {value}")
         if not self.edge_ratio > 1.0:
             raise ConfigError(f"guided.edge_ratio must be > 1, got {self.edge_ratio}")
+        if not self.fill_reach_px >= 0.0:
+            raise ConfigError(f"guided.fill_reach_px must be >= 0, got {self.fill_reach_px}")
         for name, value in (
             ("edge_weight", self.edge_weight),
             ("filled_weight", self.filled_weight),
         ):
             if not 0.0 < value <= 1.0:
                 raise ConfigError(f"guided.{name} must be in (0, 1], got {value}")
-
-
-def _shifted(padded: NDArray, dy: int, dx: int, radius: int, shape: tuple[int, int]) -> NDArray:
-    return padded[radius + dy : radius + dy + shape[0], radius + dx : radius + dx + shape[1]]
-
-
-def _batcher_pairs(n: int) -> list[tuple[int, int]]:
-    """Comparators (i < j) of Batcher's odd-even merge sort for ``n`` inputs."""
-    pairs = []
-    p = 1
-    while p < n:
-        k = p
-        while k >= 1:
-            for j in range(k % p, n - k, 2 * k):
-                for i in range(min(k, n - j - k)):
-                    if (i + j) // (2 * p) == (i + j + k) // (2 * p):
-                        pairs.append((i + j, i + j + k))
-            k //= 2
-        p *= 2
-    return pairs
-
-
-@lru_cache(maxsize=8)
-def _median_network(n: int) -> tuple[tuple[int, int, bool, bool], ...]:
-    """Sorting-network comparators that the middle output of ``n`` inputs depends on.
-
-    Each is (i, j, keep_min, keep_max): the min goes to wire i, the max to wire j, and only the
-    outputs the median still needs are computed.
-    """
-    needed = {n // 2}
-    kept = []
-    for i, j in reversed(_batcher_pairs(n)):
-        if i in needed or j in needed:
-            kept.append((i, j, i in needed, j in needed))
-            needed |= {i, j}
-    return tuple(reversed(kept))
-
-
-def median_filter(image: NDArray[np.float32], radius: int) -> NDArray[np.float32]:
-    """Exact (2r+1)^2 median of (h, w) data with edge replication, via a selection network.
-
-    Same result as ``scipy.ndimage.median_filter(image, 2 * radius + 1, mode="nearest")``.
-    """
-    h, w = image.shape
-    padded = np.pad(image, radius, mode="edge")
-    size = 2 * radius + 1
-    wires = [padded[dy : dy + h, dx : dx + w] for dy in range(size) for dx in range(size)]
-    for i, j, keep_min, keep_max in _median_network(size * size):
-        low = np.minimum(wires[i], wires[j]) if keep_min else wires[i]
-        if keep_max:
-            wires[j] = np.maximum(wires[i], wires[j])
-        wires[i] = low
-    return np.ascontiguousarray(wires[size * size // 2])
-
-
-def bilateral_denoise(
-    depth: NDArray[np.float32], weight: NDArray[np.float32], radius: int, sigma_rel: float
-) -> NDArray[np.float32]:
-    """Weighted bilateral filter of (h, w) depth (metres), range kernel relative to depth.
-
-    A pixel with no weight in its window keeps its depth.
-    """
-    padded_d = np.pad(depth, radius, mode="edge")
-    padded_w = np.pad(weight, radius, mode="constant")
-    spatial_sigma = max(radius, 1) / 1.5
-    num = np.zeros_like(depth)
-    den = np.zeros_like(depth)
-    # Compare neighbours with a robust local estimate, not the noisy centre value itself.
-    reference = median_filter(depth, radius)
-    scale = np.float32(np.sqrt(0.5)) / (np.float32(sigma_rel) * reference)
-    for dy in range(-radius, radius + 1):
-        for dx in range(-radius, radius + 1):
-            d = _shifted(padded_d, dy, dx, radius, depth.shape)
-            spatial = np.float32(np.exp(-0.5 * (dy * dy + dx * dx) / spatial_sigma**2))
-            z = (d - reference) * scale
-            w = np.exp(-(z * z)) * (_shifted(padded_w, dy, dx, radius, depth.shape) * spatial)
-            num += w * d
-            den += w
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0.0, num / den, depth)
 
 
 def _cell_membership(n_image: int, n_grid: int) -> sp.csr_matrix:
@@ -240,13 +170,18 @@ class GuidedEngine:
             cell_px = image_hw[1] / depth.shape[1]
             radius = min(cfg.denoise_radius, max(1, round(cfg.denoise_reach_px / cell_px)))
             depth = bilateral_denoise(depth, weight, radius, cfg.denoise_sigma_rel)
+        if cfg.fill_reach_px > 0 and not grid.measured.all():
+            cell_px = image_hw[1] / depth.shape[1]
+            reach = max(1, min(5, round(cfg.fill_reach_px / cell_px)))
+            depth = refill_from_measured(depth, grid.measured, reach, cfg.edge_ratio - 1.0)
         on_edge = discontinuity_mask(depth, cfg.edge_ratio)
         out = resize_image(depth, image_hw[0], image_hw[1], "bilinear")
         band = _bilinear_support(on_edge, image_hw)
         ys, xs = np.nonzero(band)
         if ys.size:
             weight = np.where(on_edge, weight * cfg.edge_weight, weight)
-            out[ys, xs] = self._snap(rgb, ys, xs, depth, weight)
+            dense = float(grid.measured.mean()) >= _DENSE_PROMPT
+            out[ys, xs] = self._snap(rgb, ys, xs, depth, weight, dense)
         return DepthResult(depth_m=mask_unsupported(out, prompt))
 
     def _snap(
@@ -256,6 +191,7 @@ class GuidedEngine:
         xs: NDArray[np.intp],
         depth: NDArray[np.float32],
         weight: NDArray[np.float32],
+        dense: bool,
     ) -> NDArray[np.float32]:
         """Depth (n,) metres at image pixels (ys, xs) near a discontinuity.
 
@@ -266,8 +202,10 @@ class GuidedEngine:
         nearer to the picked one than half the depth range of the candidates.
         """
         cfg = self.config
-        r = cfg.snap_radius
         h, w = depth.shape
+        r = 1
+        if not dense:  # reach the next measured row of a sparse prompt
+            r = min(cfg.snap_radius, max(1, round(cfg.snap_reach_px * w / rgb.shape[1])))
         fy = source_coords(rgb.shape[0], h).astype(np.float32)[ys]
         fx = source_coords(rgb.shape[1], w).astype(np.float32)[xs]
         cy = np.clip(np.rint(fy).astype(np.intp), 0, h - 1)
