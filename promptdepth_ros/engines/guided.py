@@ -44,8 +44,9 @@ class GuidedConfig:
                       at most ``denoise_radius``), so it covers a similar footprint for
                       coarse and for image-resolution prompts.
     denoise_sigma_rel: range sigma of the denoising, relative to depth.
-    fill_reach_px:    cells filled by conditioning are re-estimated from the measured cells
-                      within about this many image px on the same surface (0 = off).
+    fill_reach_px:    on a sparse prompt (under 90 % measured), cells filled by conditioning
+                      are re-estimated from the measured cells within about this many image
+                      px on the same surface (0 = off).
     edge_ratio:       1 + the relative inverse-depth curvature that marks a discontinuity.
     snap_radius:      largest radius in prompt px of the cells a pixel near a discontinuity
                       picks from: 1 on a dense prompt, about ``snap_reach_px`` image px on a
@@ -170,7 +171,8 @@ class GuidedEngine:
             cell_px = image_hw[1] / depth.shape[1]
             radius = min(cfg.denoise_radius, max(1, round(cfg.denoise_reach_px / cell_px)))
             depth = bilateral_denoise(depth, weight, radius, cfg.denoise_sigma_rel)
-        if cfg.fill_reach_px > 0 and not grid.measured.all():
+        dense = float(grid.measured.mean()) >= _DENSE_PROMPT
+        if cfg.fill_reach_px > 0 and not dense:  # conditioning's fill is a staircase there
             cell_px = image_hw[1] / depth.shape[1]
             reach = max(1, min(5, round(cfg.fill_reach_px / cell_px)))
             depth = refill_from_measured(depth, grid.measured, reach, cfg.edge_ratio - 1.0)
@@ -180,7 +182,6 @@ class GuidedEngine:
         ys, xs = np.nonzero(band)
         if ys.size:
             weight = np.where(on_edge, weight * cfg.edge_weight, weight)
-            dense = float(grid.measured.mean()) >= _DENSE_PROMPT
             out[ys, xs] = self._snap(rgb, ys, xs, depth, weight, dense)
         return DepthResult(depth_m=mask_unsupported(out, prompt))
 
