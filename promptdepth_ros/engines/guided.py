@@ -1,7 +1,8 @@
 """Weight-free ``guided`` engine: prompt upsampling that snaps depth discontinuities to RGB edges.
 
-Steps: put the conditioned prompt on a working grid (as the baselines do; measured cells weigh 1,
-cells filled by conditioning ``filled_weight``, cells without depth 0), denoise it with a
+Steps: put the conditioned prompt on a working grid (as the baselines do, with cells of at least
+``min_cell_px`` image pixels; measured cells weigh 1, cells filled by conditioning
+``filled_weight``, cells without depth 0), denoise it with a
 bilateral filter over about ``denoise_reach_px`` image pixels, re-estimate the filled cells from
 the measured ones on the same surface (between LiDAR rings), upsample bilinearly, then
 re-estimate the pixels whose bilinear cells touch a depth discontinuity: each picks the surface
@@ -13,6 +14,7 @@ discontinuity hold mixed or bled returns, so they count little there.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +57,10 @@ class GuidedConfig:
     color_sigma:      its RGB range sigma (0..255 units).
     edge_weight:      weight of prompt cells on a discontinuity (mixed or bled returns).
     filled_weight:    weight of prompt cells filled by conditioning (not measured).
+    min_cell_px:      a prompt finer than this many image px per cell is pooled to it (the
+                      mean of its measured pixels): a depth camera at the image's resolution
+                      is averaged 2x2, halving its noise, and the edges come back from the
+                      image in the snapping step.
     """
 
     denoise_radius: int = 2
@@ -68,6 +74,7 @@ class GuidedConfig:
     color_sigma: float = 12.0
     edge_weight: float = 0.02
     filled_weight: float = 0.05
+    min_cell_px: float = 2.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.denoise_radius <= 5 or not 1 <= self.snap_radius <= 5:
@@ -81,6 +88,7 @@ class GuidedConfig:
             "snap_reach_px": self.snap_reach_px,
             "spatial_sigma": self.spatial_sigma,
             "color_sigma": self.color_sigma,
+            "min_cell_px": self.min_cell_px,
         }
         for name, value in positive.items():
             if not value > 0.0:
@@ -165,7 +173,8 @@ class GuidedEngine:
         cfg = self.config
         prompt = require_prompt(self.name, rgb, prompt)
         image_hw = rgb.shape[:2]
-        grid = prompt_grid(prompt, image_hw)
+        cap = max(1.0, cfg.min_cell_px)
+        grid = prompt_grid(prompt, (math.ceil(image_hw[0] / cap), math.ceil(image_hw[1] / cap)))
         depth, weight = grid.depth_m, grid.weights(cfg.filled_weight)
         if cfg.denoise_radius > 0:
             cell_px = image_hw[1] / depth.shape[1]
