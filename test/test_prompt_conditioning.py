@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from promptdepth_ros.errors import ConfigError
+from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.prompt.conditioning import (
+    ConditionedPrompt,
     FallbackMode,
     PromptConditioningConfig,
     PromptDecision,
@@ -63,6 +64,19 @@ def test_condition_prompt_reports_measured_returns_and_fills_holes():
     assert prompt.valid_mask.sum() == 2 and not prompt.valid_mask[1, 1]
     assert np.isfinite(prompt.depth_m).all()
     assert prompt.depth_m.min() >= 1.0 and prompt.depth_m.max() <= 3.0
+
+
+def test_conditioned_prompt_rejects_arrays_that_are_not_what_it_says():
+    prompt = condition_prompt(np.ones((3, 4), np.float32))
+    assert prompt.depth_mask.all() and prompt.valid_mask.all()
+    for depth, valid in [
+        (prompt.depth_m.astype(np.float64), prompt.valid_mask),
+        (prompt.depth_m, prompt.valid_mask.astype(np.uint8)),
+        (prompt.depth_m, prompt.valid_mask[:2]),
+        (prompt.depth_m[None], prompt.valid_mask[None]),
+    ]:
+        with pytest.raises(InputError, match="float32 depth_m and an"):
+            ConditionedPrompt(depth, valid, 1.0, 1.0, 1.0)
 
 
 def test_unusable_prompt_is_not_filled():

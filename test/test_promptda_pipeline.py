@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from engine_fixtures import generated_scene, needs_sample, small_arkit_sample
+from scipy.spatial import cKDTree
 
+from promptdepth_ros.engines.backends import TensorMap
 from promptdepth_ros.engines.backends.torch_backend import TorchBackend
 from promptdepth_ros.engines.base import DepthEngine
 from promptdepth_ros.engines.promptda.engine import (
@@ -21,8 +23,15 @@ from promptdepth_ros.engines.promptda.preprocessing import (
     prepare_prompt,
     prompt_confidence,
 )
+from promptdepth_ros.engines.resampling import resize_image, resize_nearest
 from promptdepth_ros.errors import ConfigError, EngineMismatch, InputError
+from promptdepth_ros.geometry.transforms import invert_transform
+from promptdepth_ros.pipeline.depth import DepthPipeline, FrameInput, FrameOutput, PipelineConfig
 from promptdepth_ros.prompt.conditioning import PromptConditioningConfig, condition_prompt
+from promptdepth_ros.prompt.sources import LidarPrompt, build_raw_prompt
+from promptdepth_ros.sim.lidar import simulate_lidar_points
+from promptdepth_ros.sim.render import render
+from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +129,63 @@ def test_engine_rejects_a_backend_with_other_inputs() -> None:
     backend = TorchBackend(random_promptda("vits"), ("pixels",), ("depth",))
     with pytest.raises(EngineMismatch, match="prompt_depth"):
         PromptDAEngine(backend)
+
+
+def test_confidence_support_on_a_32_beam_lidar_follows_the_measured_returns(
+    engine: PromptDAEngine,
+) -> None:
+    camera = default_camera(320, 240)
+    t_camera_lidar = np.eye(4)  # a LiDAR 8 cm above the camera, same axes
+    t_camera_lidar[:3, 3] = (0.0, -0.08, 0.0)
+    rng = np.random.default_rng(32)
+    frame = render(generate_tabletop_scene(rng, camera))
+    points = simulate_lidar_points(
+        frame.depth_m, camera, invert_transform(t_camera_lidar), rng, n_rings=32
+    )
+    source = LidarPrompt(points, t_camera_lidar)
+    out = DepthPipeline(PipelineConfig(), engine).process(
+        FrameInput(0.0, frame.rgb, camera, source)
+    )
+    assert isinstance(out, FrameOutput) and out.confidence is not None
+    # Independently: the measured returns of the projected scan, their distance to every prompt
+    # pixel by brute-force nearest neighbour, and the documented confidence formula.
+    raw = build_raw_prompt(source, camera, (192, 256))
+    with np.errstate(invalid="ignore"):
+        measured = np.isfinite(raw) & (raw >= 0.1) & (raw <= 20.0)
+    assert measured.mean() < 0.25  # a ring scan: most prompt pixels are filled, not measured
+    pixels = np.indices((192, 256)).reshape(2, -1).T
+    distance, _ = cKDTree(np.argwhere(measured)).query(pixels)
+    support = np.exp(-distance.reshape(192, 256) / 4.0)
+    assert support.mean() < 0.9  # treating filled pixels as returns would make this 1
+    lo, hi = float(raw[measured].min()), float(raw[measured].max())
+    t = (out.depth_m - lo) / (hi - lo)
+    saturation = np.clip(np.minimum(t, 1.0 - t) / 0.02, 0.0, 1.0)
+    expected = np.nan_to_num(saturation * resize_image(support, 240, 320, "bilinear"), nan=0.0)
+    np.testing.assert_allclose(out.confidence, expected, atol=1e-5)
+
+
+def test_engine_feeds_the_conditioned_prompt_and_masks_where_it_has_no_depth() -> None:
+    backend = RecordingTorchBackend(random_promptda("vits"), PROMPTDA_INPUTS, PROMPTDA_OUTPUTS)
+    engine = PromptDAEngine(backend, PromptDAPipelineConfig(long_side=238))
+    rgb, raw = generated_scene(120, 160, (24, 32))
+    raw[:, 20:] = 0.0  # no returns on the right
+    prompt = condition_prompt(raw, PromptConditioningConfig(max_fill_px=2.0))
+    assert not prompt.depth_mask.all()
+    result = engine.infer(rgb, prompt, None)
+    fed = backend.inputs["prompt_depth"][0, 0]
+    has_depth = prompt.depth_mask
+    np.testing.assert_array_equal(fed[has_depth], prompt.depth_m[has_depth])
+    assert np.isfinite(fed).all()
+    supported = resize_nearest(has_depth, 120, 160)
+    np.testing.assert_array_equal(np.isfinite(result.depth_m), supported)
+    assert result.confidence is not None and (result.confidence[~supported] == 0.0).all()
+
+
+class RecordingTorchBackend(TorchBackend):
+    """A torch backend that keeps the inputs of its last call."""
+
+    inputs: TensorMap
+
+    def infer(self, inputs: TensorMap) -> TensorMap:
+        self.inputs = inputs
+        return super().infer(inputs)

@@ -8,7 +8,6 @@ alone; every prompted engine masks its output with :func:`mask_unsupported`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +19,6 @@ from promptdepth_ros.errors import InputError
 from promptdepth_ros.prompt.conditioning import ConditionedPrompt
 from promptdepth_ros.prompt.hole_filling import fill_prompt_holes_nearest
 from promptdepth_ros.prompt.pooling import mean_pool_valid
-
-MIN_PROMPT_DENSITY = 0.3
 
 
 def require_prompt(
@@ -92,26 +89,15 @@ def _pool(
     return np.where(measured_out, measured_mean, any_mean), measured_out, has_depth_out
 
 
-def prompt_grid(
-    prompt: ConditionedPrompt,
-    image_hw: tuple[int, int],
-    min_density: float = MIN_PROMPT_DENSITY,
-) -> PromptGrid:
-    """The prompt on the working grid of the weight-free engines.
-
-    A prompt larger than the image is reduced to the image size; one whose measured share is
-    below ``min_density`` to a grid coarse enough to reach it. A cell is the mean of its
-    measured returns, else of its filled pixels; no hole is filled here.
+def prompt_grid(prompt: ConditionedPrompt, image_hw: tuple[int, int]) -> PromptGrid:
+    """The prompt on the working grid of the weight-free engines: its own resolution, or the
+    image's when it is larger (a cell is then the mean of its measured returns, else of its
+    filled pixels). No hole is filled here.
     """
     depth, measured, has_depth = prompt.depth_m, prompt.valid_mask, prompt.depth_mask
     h, w = depth.shape
     if h > image_hw[0] or w > image_hw[1]:
-        h, w = min(h, image_hw[0]), min(w, image_hw[1])
-        depth, measured, has_depth = _pool(depth, measured, has_depth, (h, w))
-    density = float(measured.mean())
-    if density < min_density:
-        factor = math.ceil(math.sqrt(min_density / density))
-        out_hw = (-(-h // factor), -(-w // factor))
+        out_hw = (min(h, image_hw[0]), min(w, image_hw[1]))
         depth, measured, has_depth = _pool(depth, measured, has_depth, out_hw)
     return PromptGrid(pad_unsupported(depth, has_depth), measured, has_depth)
 
