@@ -156,7 +156,8 @@ def test_engines_reject_unusable_inputs(engine_cls):
     "field, value",
     [("snap_radius", 0), ("denoise_radius", 9), ("color_sigma", 0.0), ("edge_ratio", 1.0),
      ("edge_weight", 0.0), ("filled_weight", 1.5), ("snap_reach_px", 0.0),
-     ("denoise_reach_px", -1.0), ("fill_reach_px", -1.0)],
+     ("denoise_reach_px", -1.0), ("fill_reach_px", -1.0), ("min_cell_px", 0.0),
+     ("min_measured_share", 1.5)],
 )  # fmt: skip
 def test_guided_config_rejects_out_of_range_values(field, value):
     with pytest.raises(ConfigError, match=field):

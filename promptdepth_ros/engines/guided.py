@@ -61,6 +61,9 @@ class GuidedConfig:
                       mean of its measured pixels): a depth camera at the image's resolution
                       is averaged 2x2, halving its noise, and the edges come back from the
                       image in the snapping step.
+    min_measured_share: a sparser prompt (a LiDAR scan) is pooled until about this share of
+                      its cells hold a measured return, so denoising and snapping reach
+                      across the rings.
     """
 
     denoise_radius: int = 2
@@ -75,6 +78,7 @@ class GuidedConfig:
     edge_weight: float = 0.02
     filled_weight: float = 0.05
     min_cell_px: float = 2.0
+    min_measured_share: float = 0.3
 
     def __post_init__(self) -> None:
         if not 0 <= self.denoise_radius <= 5 or not 1 <= self.snap_radius <= 5:
@@ -100,6 +104,7 @@ class GuidedConfig:
         for name, value in (
             ("edge_weight", self.edge_weight),
             ("filled_weight", self.filled_weight),
+            ("min_measured_share", self.min_measured_share),
         ):
             if not 0.0 < value <= 1.0:
                 raise ConfigError(f"guided.{name} must be in (0, 1], got {value}")
@@ -173,8 +178,7 @@ class GuidedEngine:
         cfg = self.config
         prompt = require_prompt(self.name, rgb, prompt)
         image_hw = rgb.shape[:2]
-        cap = max(1.0, cfg.min_cell_px)
-        grid = prompt_grid(prompt, (math.ceil(image_hw[0] / cap), math.ceil(image_hw[1] / cap)))
+        grid = prompt_grid(prompt, self._grid_hw(prompt, image_hw))
         depth, weight = grid.depth_m, grid.weights(cfg.filled_weight)
         if cfg.denoise_radius > 0:
             cell_px = image_hw[1] / depth.shape[1]
@@ -193,6 +197,19 @@ class GuidedEngine:
             weight = np.where(on_edge, weight * cfg.edge_weight, weight)
             out[ys, xs] = self._snap(rgb, ys, xs, depth, weight, dense)
         return DepthResult(depth_m=mask_unsupported(out, prompt))
+
+    def _grid_hw(self, prompt: ConditionedPrompt, image_hw: tuple[int, int]) -> tuple[int, int]:
+        """Largest working grid (h', w'): cells of at least ``min_cell_px`` image px, and coarse
+        enough that about ``min_measured_share`` of them hold a measured return."""
+        cfg = self.config
+        h, w = prompt.depth_m.shape
+        factor = 1
+        if 0.0 < prompt.valid_ratio < cfg.min_measured_share:
+            factor = math.ceil(math.sqrt(cfg.min_measured_share / prompt.valid_ratio))
+        cell = max(1.0, cfg.min_cell_px)
+        rows = min(math.ceil(image_hw[0] / cell), -(-h // factor))
+        cols = min(math.ceil(image_hw[1] / cell), -(-w // factor))
+        return rows, cols
 
     def _snap(
         self,
