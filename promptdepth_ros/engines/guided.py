@@ -247,7 +247,10 @@ class GuidedEngine:
         weight_p = np.pad(weight, pad, mode="edge").ravel()
         colour_p = np.pad(cell_mean_colour(rgb, (h, w)), (*pad, (0, 0)), mode="edge")
         pixel = rgb[ys, xs].astype(np.float32)
-        exponent = np.square(dy - (fy - cy)[:, None]) + np.square(dx - (fx - cx)[:, None])
+        offset_y, offset_x = dy.astype(np.float32), dx.astype(np.float32)
+        exponent = np.square(offset_y - (fy - cy)[:, None]) + np.square(
+            offset_x - (fx - cx)[:, None]
+        )
         exponent *= np.float32(-0.5 / cfg.spatial_sigma**2)
         colour_scale = np.float32(-0.5 / cfg.color_sigma**2)
         for channel in range(3):
