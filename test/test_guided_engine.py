@@ -8,12 +8,8 @@ from scipy import ndimage
 
 from promptdepth_ros.engines.base import DepthEngine
 from promptdepth_ros.engines.baselines import BilinearUpsampleEngine, NearestUpsampleEngine
-from promptdepth_ros.engines.guided import (
-    GuidedConfig,
-    GuidedEngine,
-    cell_mean_colour,
-    median_filter,
-)
+from promptdepth_ros.engines.depth_filters import median_filter, refill_from_measured
+from promptdepth_ros.engines.guided import GuidedConfig, GuidedEngine, cell_mean_colour
 from promptdepth_ros.engines.resampling import resize_nearest
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.eval.metrics import depth_metrics
@@ -63,6 +59,34 @@ def test_engines_give_depth_exactly_where_the_conditioned_prompt_has_it(engine_c
     # max_fill_px, and no engine fills it again.
     assert not prompt.depth_mask.all()
     np.testing.assert_array_equal(np.isfinite(depth), resize_nearest(prompt.depth_mask, 480, 640))
+
+
+def test_guided_never_mixes_depth_across_a_colour_edge():
+    # A near red board (1 m) in front of a blue wall (3 m), edge at column 83; the 8x coarser
+    # prompt has a mixed cell on the edge, as a box-averaging sensor reports.
+    rgb = np.zeros((64, 160, 3), np.uint8)
+    rgb[:, :83] = (200, 30, 30)
+    rgb[:, 83:] = (30, 30, 200)
+    gt = np.where(np.arange(160) < 83, 1.0, 3.0).astype(np.float32)[None].repeat(64, 0)
+    prompt = gt.reshape(8, 8, 20, 8).mean(axis=(1, 3))
+    assert 1.0 < prompt[0, 10] < 3.0  # the mixed cell
+    config = GuidedConfig(denoise_radius=0)
+    depth = GuidedEngine(config).infer(rgb, condition_prompt(prompt), None).depth_m
+    bilinear = BilinearUpsampleEngine().infer(rgb, condition_prompt(prompt), None).depth_m
+    np.testing.assert_allclose(depth, gt, rtol=1e-5)
+    assert np.abs(bilinear - gt).max() > 0.5
+
+
+def test_refill_blends_rings_of_one_surface_and_keeps_an_edge():
+    # Rows 0 and 3 are measured rings; rows 1-2 were filled with the nearest ring's depth.
+    depth = np.array([[1.0] * 6, [1.0] * 6, [1.3] * 6, [1.3] * 6], np.float32)
+    measured = np.zeros(depth.shape, bool)
+    measured[[0, 3]] = True
+    blended = refill_from_measured(depth, measured, radius=3, sigma_rel=0.5)
+    assert 1.0 < blended[1, 2] < blended[2, 2] < 1.3  # one slanted surface: a ramp
+    np.testing.assert_array_equal(blended[measured], depth[measured])
+    kept = refill_from_measured(depth, measured, radius=3, sigma_rel=0.05)
+    np.testing.assert_allclose(kept, depth, rtol=1e-4)  # 30 % apart: an edge, not blended
 
 
 def test_guided_keeps_a_constant_prompt_constant():
@@ -131,7 +155,9 @@ def test_engines_reject_unusable_inputs(engine_cls):
 @pytest.mark.parametrize(
     "field, value",
     [("snap_radius", 0), ("denoise_radius", 9), ("color_sigma", 0.0), ("edge_ratio", 1.0),
-     ("edge_weight", 0.0), ("filled_weight", 1.5)],
+     ("edge_weight", 0.0), ("filled_weight", 1.5), ("snap_reach_px", 0.0),
+     ("denoise_reach_px", -1.0), ("fill_reach_px", -1.0), ("min_cell_px", 0.0),
+     ("min_measured_share", 1.5)],
 )  # fmt: skip
 def test_guided_config_rejects_out_of_range_values(field, value):
     with pytest.raises(ConfigError, match=field):

@@ -1,59 +1,84 @@
 """Weight-free ``guided`` engine: prompt upsampling that snaps depth discontinuities to RGB edges.
 
-Steps: put the conditioned prompt on a working grid (as the baselines do; measured cells weigh 1,
-cells filled by conditioning ``filled_weight``, cells without depth 0), denoise it with a
-bilateral filter at that resolution (range kernel centred on the exact local median), upsample
-it bilinearly, then re-estimate the pixels near depth discontinuities with a joint bilateral
-upsampling (Kopf et al., 2007) whose range kernel compares each pixel's colour with the mean
-colour of the prompt cells around it. Prompt cells on a discontinuity hold mixed or bled
-returns, so they count little there.
+Steps: put the conditioned prompt on a working grid (as the baselines do, with cells of at least
+``min_cell_px`` image pixels; measured cells weigh 1, cells filled by conditioning
+``filled_weight``, cells without depth 0), denoise it with a
+bilateral filter over about ``denoise_reach_px`` image pixels, re-estimate the filled cells from
+the measured ones on the same surface (between LiDAR rings), upsample bilinearly, then
+re-estimate the pixels whose bilinear cells touch a depth discontinuity: each picks the surface
+of the prompt cell around it that best matches its colour (cell weight, distance, colour
+likeness, as in joint bilateral upsampling, Kopf et al., 2007) and interpolates bilinearly among
+the cells of that surface only, so depth never mixes across the edge. Prompt cells on a
+discontinuity hold mixed or bled returns, so they count little there.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 from scipy import ndimage
 
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.base import DepthResult
+from promptdepth_ros.engines.depth_filters import bilateral_denoise, refill_from_measured
 from promptdepth_ros.engines.prompt_input import mask_unsupported, prompt_grid, require_prompt
-from promptdepth_ros.engines.resampling import resize_image, resize_nearest, source_coords
+from promptdepth_ros.engines.resampling import resize_image, source_coords
 from promptdepth_ros.engines.spec import EngineSpec, ResolvedBackend
 from promptdepth_ros.errors import ConfigError
 from promptdepth_ros.prompt.conditioning import ConditionedPrompt
 from promptdepth_ros.prompt.pooling import block_index
 
 _FALLBACK_WEIGHT = 1e-6
+_DENSE_PROMPT = 0.9  # measured share above which a cell's neighbours are measurements
+_MIN_LAYER_WEIGHT = 0.1  # less in-layer bilinear weight than this: keep the picked cell
 
 
 @dataclass(frozen=True)
 class GuidedConfig:
     """Parameters of :class:`GuidedEngine` (prompt px = pixels of the conditioned prompt).
 
-    denoise_radius:   bilateral denoising radius in prompt px (0 = off).
+    denoise_radius:   largest bilateral denoising radius in prompt px (0 = off).
+    denoise_reach_px: the denoising radius is about this many image px (at least 1 prompt px,
+                      at most ``denoise_radius``), so it covers a similar footprint for
+                      coarse and for image-resolution prompts.
     denoise_sigma_rel: range sigma of the denoising, relative to depth.
-    edge_ratio:       max/min depth ratio in a 3x3 prompt window that marks a discontinuity.
-    snap_radius:      joint bilateral upsampling radius in prompt px.
-    spatial_sigma:    its spatial sigma in prompt px.
+    fill_reach_px:    on a sparse prompt (under 90 % measured), cells filled by conditioning
+                      are re-estimated from the measured cells within about this many image
+                      px on the same surface (0 = off).
+    edge_ratio:       1 + the relative inverse-depth curvature that marks a discontinuity.
+    snap_radius:      largest radius in prompt px of the cells a pixel near a discontinuity
+                      picks from: 1 on a dense prompt, about ``snap_reach_px`` image px on a
+                      sparse one (under 90 % measured), to reach the next measured row.
+    spatial_sigma:    spatial sigma of that choice in prompt px.
     color_sigma:      its RGB range sigma (0..255 units).
     edge_weight:      weight of prompt cells on a discontinuity (mixed or bled returns).
     filled_weight:    weight of prompt cells filled by conditioning (not measured).
+    min_cell_px:      a prompt finer than this many image px per cell is pooled to it (the
+                      mean of its measured pixels): a depth camera at the image's resolution
+                      is averaged 2x2, halving its noise, and the edges come back from the
+                      image in the snapping step.
+    min_measured_share: a sparser prompt (a LiDAR scan) is pooled until about this share of
+                      its cells hold a measured return, so denoising and snapping reach
+                      across the rings.
     """
 
     denoise_radius: int = 2
+    denoise_reach_px: float = 5.0
     denoise_sigma_rel: float = 0.03
-    edge_ratio: float = 1.03
+    fill_reach_px: float = 15.0
+    edge_ratio: float = 1.1
     snap_radius: int = 3
+    snap_reach_px: float = 15.0
     spatial_sigma: float = 1.5
     color_sigma: float = 12.0
     edge_weight: float = 0.02
     filled_weight: float = 0.05
+    min_cell_px: float = 2.0
+    min_measured_share: float = 0.3
 
     def __post_init__(self) -> None:
         if not 0 <= self.denoise_radius <= 5 or not 1 <= self.snap_radius <= 5:
@@ -63,100 +88,26 @@ class GuidedConfig:
             )
         positive = {
             "denoise_sigma_rel": self.denoise_sigma_rel,
+            "denoise_reach_px": self.denoise_reach_px,
+            "snap_reach_px": self.snap_reach_px,
             "spatial_sigma": self.spatial_sigma,
             "color_sigma": self.color_sigma,
+            "min_cell_px": self.min_cell_px,
         }
         for name, value in positive.items():
             if not value > 0.0:
                 raise ConfigError(f"guided.{name} must be > 0, got {value}")
         if not self.edge_ratio > 1.0:
             raise ConfigError(f"guided.edge_ratio must be > 1, got {self.edge_ratio}")
+        if not self.fill_reach_px >= 0.0:
+            raise ConfigError(f"guided.fill_reach_px must be >= 0, got {self.fill_reach_px}")
         for name, value in (
             ("edge_weight", self.edge_weight),
             ("filled_weight", self.filled_weight),
+            ("min_measured_share", self.min_measured_share),
         ):
             if not 0.0 < value <= 1.0:
                 raise ConfigError(f"guided.{name} must be in (0, 1], got {value}")
-
-
-def _shifted(padded: NDArray, dy: int, dx: int, radius: int, shape: tuple[int, int]) -> NDArray:
-    return padded[radius + dy : radius + dy + shape[0], radius + dx : radius + dx + shape[1]]
-
-
-def _batcher_pairs(n: int) -> list[tuple[int, int]]:
-    """Comparators (i < j) of Batcher's odd-even merge sort for ``n`` inputs."""
-    pairs = []
-    p = 1
-    while p < n:
-        k = p
-        while k >= 1:
-            for j in range(k % p, n - k, 2 * k):
-                for i in range(min(k, n - j - k)):
-                    if (i + j) // (2 * p) == (i + j + k) // (2 * p):
-                        pairs.append((i + j, i + j + k))
-            k //= 2
-        p *= 2
-    return pairs
-
-
-@lru_cache(maxsize=8)
-def _median_network(n: int) -> tuple[tuple[int, int, bool, bool], ...]:
-    """Sorting-network comparators that the middle output of ``n`` inputs depends on.
-
-    Each is (i, j, keep_min, keep_max): the min goes to wire i, the max to wire j, and only the
-    outputs the median still needs are computed.
-    """
-    needed = {n // 2}
-    kept = []
-    for i, j in reversed(_batcher_pairs(n)):
-        if i in needed or j in needed:
-            kept.append((i, j, i in needed, j in needed))
-            needed |= {i, j}
-    return tuple(reversed(kept))
-
-
-def median_filter(image: NDArray[np.float32], radius: int) -> NDArray[np.float32]:
-    """Exact (2r+1)^2 median of (h, w) data with edge replication, via a selection network.
-
-    Same result as ``scipy.ndimage.median_filter(image, 2 * radius + 1, mode="nearest")``.
-    """
-    h, w = image.shape
-    padded = np.pad(image, radius, mode="edge")
-    size = 2 * radius + 1
-    wires = [padded[dy : dy + h, dx : dx + w] for dy in range(size) for dx in range(size)]
-    for i, j, keep_min, keep_max in _median_network(size * size):
-        low = np.minimum(wires[i], wires[j]) if keep_min else wires[i]
-        if keep_max:
-            wires[j] = np.maximum(wires[i], wires[j])
-        wires[i] = low
-    return np.ascontiguousarray(wires[size * size // 2])
-
-
-def bilateral_denoise(
-    depth: NDArray[np.float32], weight: NDArray[np.float32], radius: int, sigma_rel: float
-) -> NDArray[np.float32]:
-    """Weighted bilateral filter of (h, w) depth (metres), range kernel relative to depth.
-
-    A pixel with no weight in its window keeps its depth.
-    """
-    padded_d = np.pad(depth, radius, mode="edge")
-    padded_w = np.pad(weight, radius, mode="constant")
-    spatial_sigma = max(radius, 1) / 1.5
-    num = np.zeros_like(depth)
-    den = np.zeros_like(depth)
-    # Compare neighbours with a robust local estimate, not the noisy centre value itself.
-    reference = median_filter(depth, radius)
-    scale = np.float32(np.sqrt(0.5)) / (np.float32(sigma_rel) * reference)
-    for dy in range(-radius, radius + 1):
-        for dx in range(-radius, radius + 1):
-            d = _shifted(padded_d, dy, dx, radius, depth.shape)
-            spatial = np.float32(np.exp(-0.5 * (dy * dy + dx * dx) / spatial_sigma**2))
-            z = (d - reference) * scale
-            w = np.exp(-(z * z)) * (_shifted(padded_w, dy, dx, radius, depth.shape) * spatial)
-            num += w * d
-            den += w
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0.0, num / den, depth)
 
 
 def _cell_membership(n_image: int, n_grid: int) -> sp.csr_matrix:
@@ -196,21 +147,16 @@ def discontinuity_mask(depth: NDArray[np.float32], edge_ratio: float) -> NDArray
     return ndimage.maximum_filter(second / centre, size=3, mode="nearest") > edge_ratio - 1.0
 
 
-@lru_cache(maxsize=16)
-def _spatial_kernel(
-    n_image: int, n_grid: int, radius: int, sigma: float
-) -> tuple[NDArray[np.intp], NDArray[np.float32]]:
-    """Nearest grid cell (n_image,) of each image row (or column) and Gaussian weights.
-
-    The weights (n_image, 2 * radius + 1) float32 are those of the cells at offsets
-    -radius..radius from the nearest one, by distance in prompt px.
-    """
-    coords = source_coords(n_image, n_grid)
-    nearest = np.rint(coords)
-    offsets = np.arange(-radius, radius + 1)
-    gap = nearest[:, None] + offsets[None, :] - coords[:, None]
-    kernel = np.exp(-0.5 * gap**2 / sigma**2).astype(np.float32)
-    return nearest.astype(np.intp), kernel
+def _bilinear_support(cells: NDArray[np.bool_], image_hw: tuple[int, int]) -> NDArray[np.bool_]:
+    """(H, W) True where any of the (up to) four cells a bilinear upsampling reads is set."""
+    h, w = cells.shape
+    rows = source_coords(image_hw[0], h)
+    cols = source_coords(image_hw[1], w)
+    r0 = np.clip(np.floor(rows).astype(np.intp), 0, h - 1)
+    c0 = np.clip(np.floor(cols).astype(np.intp), 0, w - 1)
+    r1, c1 = np.minimum(r0 + 1, h - 1), np.minimum(c0 + 1, w - 1)
+    by_row = cells[r0] | cells[r1]
+    return by_row[:, c0] | by_row[:, c1]
 
 
 class GuidedEngine:
@@ -232,18 +178,38 @@ class GuidedEngine:
         cfg = self.config
         prompt = require_prompt(self.name, rgb, prompt)
         image_hw = rgb.shape[:2]
-        grid = prompt_grid(prompt, image_hw)
+        grid = prompt_grid(prompt, self._grid_hw(prompt, image_hw))
         depth, weight = grid.depth_m, grid.weights(cfg.filled_weight)
         if cfg.denoise_radius > 0:
-            depth = bilateral_denoise(depth, weight, cfg.denoise_radius, cfg.denoise_sigma_rel)
+            cell_px = image_hw[1] / depth.shape[1]
+            radius = min(cfg.denoise_radius, max(1, round(cfg.denoise_reach_px / cell_px)))
+            depth = bilateral_denoise(depth, weight, radius, cfg.denoise_sigma_rel)
+        dense = float(grid.measured.mean()) >= _DENSE_PROMPT
+        if cfg.fill_reach_px > 0 and not dense:  # conditioning's fill is a staircase there
+            cell_px = image_hw[1] / depth.shape[1]
+            reach = max(1, min(5, round(cfg.fill_reach_px / cell_px)))
+            depth = refill_from_measured(depth, grid.measured, reach, cfg.edge_ratio - 1.0)
         on_edge = discontinuity_mask(depth, cfg.edge_ratio)
         out = resize_image(depth, image_hw[0], image_hw[1], "bilinear")
-        band = resize_nearest(ndimage.binary_dilation(on_edge, iterations=1), *image_hw)
+        band = _bilinear_support(on_edge, image_hw)
         ys, xs = np.nonzero(band)
         if ys.size:
             weight = np.where(on_edge, weight * cfg.edge_weight, weight)
-            out[ys, xs] = self._snap(rgb, ys, xs, depth, weight)
+            out[ys, xs] = self._snap(rgb, ys, xs, depth, weight, dense)
         return DepthResult(depth_m=mask_unsupported(out, prompt))
+
+    def _grid_hw(self, prompt: ConditionedPrompt, image_hw: tuple[int, int]) -> tuple[int, int]:
+        """Largest working grid (h', w'): cells of at least ``min_cell_px`` image px, and coarse
+        enough that about ``min_measured_share`` of them hold a measured return."""
+        cfg = self.config
+        h, w = prompt.depth_m.shape
+        factor = 1
+        if 0.0 < prompt.valid_ratio < cfg.min_measured_share:
+            factor = math.ceil(math.sqrt(cfg.min_measured_share / prompt.valid_ratio))
+        cell = max(1.0, cfg.min_cell_px)
+        rows = min(math.ceil(image_hw[0] / cell), -(-h // factor))
+        cols = min(math.ceil(image_hw[1] / cell), -(-w // factor))
+        return rows, cols
 
     def _snap(
         self,
@@ -252,39 +218,67 @@ class GuidedEngine:
         xs: NDArray[np.intp],
         depth: NDArray[np.float32],
         weight: NDArray[np.float32],
+        dense: bool,
     ) -> NDArray[np.float32]:
-        """Joint bilateral upsampling of ``depth`` at image pixels (ys, xs): (n,) metres.
+        """Depth (n,) metres at image pixels (ys, xs) near a discontinuity.
 
-        Each pixel weighs the (2r+1)^2 prompt cells around the cell nearest to it (edge cells
-        repeated at the border).
+        Each pixel picks the surface (layer) of the best of the (2r+1)^2 cells around its
+        nearest cell - by cell weight, distance and colour likeness - and interpolates
+        bilinearly among the cells of that layer only, so depth never mixes across the edge
+        and slanted surfaces stay linear. A cell is in the picked layer when its depth is
+        nearer to the picked one than half the depth range of the candidates.
         """
         cfg = self.config
-        r = cfg.snap_radius
-        size = 2 * r + 1
         h, w = depth.shape
-        row_cell, row_spatial = _spatial_kernel(rgb.shape[0], h, r, cfg.spatial_sigma)
-        col_cell, col_spatial = _spatial_kernel(rgb.shape[1], w, r, cfg.spatial_sigma)
-        cy, cx = row_cell[ys], col_cell[xs]
-
-        def windows(grid: NDArray[np.float32]) -> NDArray[np.float32]:
-            """(n, size^2[, C]) values of the cells around each pixel's nearest cell."""
-            pad = ((r, r), (r, r)) + ((0, 0),) * (grid.ndim - 2)
-            view = sliding_window_view(np.pad(grid, pad, mode="edge"), (size, size), (0, 1))
-            cells = np.moveaxis(view[cy, cx], 1, -1) if grid.ndim == 3 else view[cy, cx]
-            return cells.reshape(ys.size, size * size, *grid.shape[2:])
-
-        colour = windows(cell_mean_colour(rgb, (h, w)))  # (n, size^2, 3)
+        r = 1
+        if not dense:  # reach the next measured row of a sparse prompt
+            r = min(cfg.snap_radius, max(1, round(cfg.snap_reach_px * w / rgb.shape[1])))
+        fy = source_coords(rgb.shape[0], h).astype(np.float32)[ys]
+        fx = source_coords(rgb.shape[1], w).astype(np.float32)[xs]
+        cy = np.clip(np.rint(fy).astype(np.intp), 0, h - 1)
+        cx = np.clip(np.rint(fx).astype(np.intp), 0, w - 1)
+        # Candidate cells as flat indices into a grid padded by r (edge cells repeated).
+        pad = ((r, r), (r, r))
+        stride = w + 2 * r
+        offsets = np.arange(-r, r + 1)
+        dy, dx = (a.ravel() for a in np.meshgrid(offsets, offsets, indexing="ij"))
+        flat = ((cy + r) * stride + cx + r)[:, None] + (dy * stride + dx)
+        depth_p = np.pad(depth, pad, mode="edge").ravel()
+        weight_p = np.pad(weight, pad, mode="edge").ravel()
+        colour_p = np.pad(cell_mean_colour(rgb, (h, w)), (*pad, (0, 0)), mode="edge")
         pixel = rgb[ys, xs].astype(np.float32)
-        colour_d2 = np.zeros((ys.size, size * size), np.float32)
+        offset_y, offset_x = dy.astype(np.float32), dx.astype(np.float32)
+        exponent = np.square(offset_y - (fy - cy)[:, None]) + np.square(
+            offset_x - (fx - cx)[:, None]
+        )
+        exponent *= np.float32(-0.5 / cfg.spatial_sigma**2)
+        colour_scale = np.float32(-0.5 / cfg.color_sigma**2)
         for channel in range(3):
-            colour_d2 += np.square(colour[:, :, channel] - pixel[:, channel, None])
-        spatial = (row_spatial[ys][:, :, None] * col_spatial[xs][:, None, :]).reshape(ys.size, -1)
-        wts = windows(weight) * spatial
-        wts *= np.exp(colour_d2 * np.float32(-0.5 / cfg.color_sigma**2))
-        num = np.einsum("ij,ij->i", wts, windows(depth))
-        den = wts.sum(axis=1)
-        fallback = depth[cy, cx]
-        return ((num + _FALLBACK_WEIGHT * fallback) / (den + _FALLBACK_WEIGHT)).astype(np.float32)
+            diff = np.take(colour_p[:, :, channel].ravel(), flat) - pixel[:, channel, None]
+            exponent += colour_scale * np.square(diff)
+        cell_weight = np.take(weight_p, flat)
+        score = cell_weight * np.exp(exponent)
+        candidates = np.take(depth_p, flat)
+        picked = np.take_along_axis(candidates, np.argmax(score, axis=1)[:, None], 1)[:, 0]
+        usable = cell_weight > 0
+        lo = np.where(usable, candidates, np.inf).min(axis=1)
+        hi = np.where(usable, candidates, -np.inf).max(axis=1)
+        tolerance = 0.5 * (hi - lo)
+        # Bilinear among the four cells around the pixel that lie in the picked layer.
+        y0 = np.clip(np.floor(fy).astype(np.intp), 0, h - 2) if h > 1 else np.zeros_like(cy)
+        x0 = np.clip(np.floor(fx).astype(np.intp), 0, w - 2) if w > 1 else np.zeros_like(cx)
+        ty, tx = np.clip(fy - y0, 0.0, 1.0), np.clip(fx - x0, 0.0, 1.0)
+        num = np.zeros(ys.size, np.float32)
+        den = np.zeros(ys.size, np.float32)
+        corners = [(0, 0, (1 - ty) * (1 - tx)), (0, 1, (1 - ty) * tx)]
+        corners += [(1, 0, ty * (1 - tx)), (1, 1, ty * tx)]
+        for oy, ox, bilinear in corners:
+            index = (np.minimum(y0 + oy, h - 1) + r) * stride + np.minimum(x0 + ox, w - 1) + r
+            d = depth_p[index]
+            k = bilinear * weight_p[index] * (np.abs(d - picked) <= tolerance)
+            num += k * d
+            den += k
+        return np.where(den > _MIN_LAYER_WEIGHT, num / np.maximum(den, _FALLBACK_WEIGHT), picked)
 
     def close(self) -> None:
         """Nothing to release."""

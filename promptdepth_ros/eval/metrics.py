@@ -1,8 +1,14 @@
-"""Depth accuracy metrics: AbsRel, RMSE, MAE, delta < 1.25 and an occluding-boundary F1.
+"""Depth accuracy metrics: AbsRel, RMSE, MAE, delta < 1.25, coverage and Depth Pro's boundary F1.
 
-The boundary F1 follows Depth Pro (Bochkovskii et al., 2024): a pair of 4-neighbours (i, j) is an
-occluding contour at threshold t when d_j / d_i > t (j behind i); predicted and GT contours are
-matched pair by pair and the F1 is averaged over several thresholds.
+:func:`boundary_f1` is ``SI_boundary_F1`` of Depth Pro (Bochkovskii et al., 2024, "Depth Pro:
+Sharp Monocular Metric Depth in Less Than a Second", Sec. 4 and the reference code
+``src/depth_pro/eval/boundary_metrics.py`` of github.com/apple/ml-depth-pro): on inverse depth,
+a 4-neighbour j of pixel i is a foreground/background contour at threshold t when
+inv_j / inv_i > t, separately for the left, top, right and bottom neighbour; precision and
+recall are the means over those four directions of matched / predicted and matched / GT
+contours (a direction with no contour counts 0 over max(count, 1)); F1 = 2pr / (p + r), 0 when
+p + r = 0; the score is the average over thresholds ``linspace(1.05, 1.25, 10)`` weighted by
+t / sum(t).
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from numpy.typing import NDArray
 
 from promptdepth_ros.errors import InputError
 
-DEFAULT_BOUNDARY_THRESHOLDS = (1.05, 1.10, 1.15, 1.20, 1.25)
+BOUNDARY_THRESHOLDS = tuple(float(t) for t in np.linspace(1.05, 1.25, 10))
+_MIN_DEPTH = 1e-6  # Depth Pro's invert_depth clips at this before inverting
 
 
 @dataclass(frozen=True)
@@ -44,50 +51,70 @@ def _valid_mask(
     return mask
 
 
-def _contours(
-    depth: NDArray[np.float64], pair_valid: list[NDArray[np.bool_]], threshold: float
-) -> list[NDArray[np.bool_]]:
-    """Directed occluding contours for right and down neighbour pairs, both directions."""
-    right = depth[:, 1:] / depth[:, :-1]
-    down = depth[1:, :] / depth[:-1, :]
-    return [
-        (right > threshold) & pair_valid[0],
-        (right * threshold < 1.0) & pair_valid[0],
-        (down > threshold) & pair_valid[1],
-        (down * threshold < 1.0) & pair_valid[1],
-    ]
+def _contours(inverse: NDArray[np.float64], t: float) -> tuple[NDArray[np.bool_], ...]:
+    """Depth Pro's ``fgbg_depth``: (left, top, right, bottom) neighbour-is-nearer maps."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (
+            inverse[:, :-1] / inverse[:, 1:] > t,
+            inverse[:-1, :] / inverse[1:, :] > t,
+            inverse[:, 1:] / inverse[:, :-1] > t,
+            inverse[1:, :] / inverse[:-1, :] > t,
+        )
+
+
+def _f1_at(pred_inv: NDArray[np.float64], gt_inv: NDArray[np.float64], t: float) -> float:
+    """Depth Pro's ``boundary_f1`` of inverse depths at one threshold."""
+    pred_c, gt_c = _contours(pred_inv, t), _contours(gt_inv, t)
+    hits = [int(np.count_nonzero(p & g)) for p, g in zip(pred_c, gt_c, strict=True)]
+    recall = 0.25 * sum(
+        h / max(int(np.count_nonzero(g)), 1) for h, g in zip(hits, gt_c, strict=True)
+    )
+    precision = 0.25 * sum(
+        h / max(int(np.count_nonzero(p)), 1) for h, p in zip(hits, pred_c, strict=True)
+    )
+    if recall + precision == 0.0:
+        return 0.0
+    return 2.0 * recall * precision / (recall + precision)
 
 
 def boundary_f1(
     pred: NDArray[np.floating],
     gt: NDArray[np.floating],
     valid: NDArray[np.bool_] | None = None,
-    thresholds: tuple[float, ...] = DEFAULT_BOUNDARY_THRESHOLDS,
+    thresholds: tuple[float, ...] = BOUNDARY_THRESHOLDS,
 ) -> float:
-    """Mean over ``thresholds`` (ratios > 1) of the F1 of predicted vs GT occluding contours.
+    """Depth Pro's ``SI_boundary_F1`` of pred against gt, both (H, W) depth in metres.
 
-    pred, gt: (H, W) depth in metres; pairs count only where both pixels are valid in both maps.
-    At a threshold where neither map has a contour the F1 is 1; where only one has, it is 0.
+    Pixels that are NaN (or outside ``valid``, (H, W) bool) take part in no contour: a GT
+    contour there counts as missed, a predicted one as false. Thresholds are depth ratios > 1;
+    the weights are t / sum(t).
     """
+    pred_a, gt_a = np.asarray(pred, np.float64), np.asarray(gt, np.float64)
+    if pred_a.shape != gt_a.shape or pred_a.ndim != 2:
+        raise InputError(
+            f"pred and gt must be 2-D of the same shape, got {pred_a.shape}, {gt_a.shape}"
+        )
     if not thresholds or min(thresholds) <= 1.0:
         raise InputError(f"thresholds must be depth ratios > 1, got {thresholds}")
-    mask = _valid_mask(np.asarray(pred), np.asarray(gt), valid)
-    pred64 = np.where(mask & (pred > 0), pred, np.nan).astype(np.float64)
-    gt64 = np.where(mask, gt, np.nan).astype(np.float64)
-    pair_valid = [mask[:, 1:] & mask[:, :-1], mask[1:, :] & mask[:-1, :]]
-    scores = []
-    with np.errstate(invalid="ignore"):
-        for threshold in thresholds:
-            pred_c = _contours(pred64, pair_valid, threshold)
-            gt_c = _contours(gt64, pair_valid, threshold)
-            hits = sum(int((p & g).sum()) for p, g in zip(pred_c, gt_c, strict=True))
-            n_pred = sum(int(p.sum()) for p in pred_c)
-            n_gt = sum(int(g.sum()) for g in gt_c)
-            if n_pred + n_gt == 0:
-                scores.append(1.0)
-            else:
-                scores.append(2.0 * hits / (n_pred + n_gt))
-    return float(np.mean(scores))
+    keep = np.ones(gt_a.shape, bool) if valid is None else valid.astype(bool)
+    pred_inv = np.where(keep, 1.0 / np.clip(pred_a, _MIN_DEPTH, None), np.nan)
+    gt_inv = np.where(keep & (gt_a > 0), 1.0 / np.clip(gt_a, _MIN_DEPTH, None), np.nan)
+    weights = np.asarray(thresholds) / np.sum(thresholds)
+    scores = [_f1_at(pred_inv, gt_inv, t) for t in thresholds]
+    return float(np.dot(weights, scores))
+
+
+def coverage(pred_m: NDArray[np.floating], surface: NDArray[np.bool_]) -> float:
+    """Share of the ``surface`` pixels (H, W bool: a surface in range) with a finite prediction.
+
+    NaN when ``surface`` is empty.
+    """
+    if pred_m.shape != surface.shape:
+        raise InputError(f"pred {pred_m.shape} and surface {surface.shape} differ in shape")
+    n_surface = int(np.count_nonzero(surface))
+    if n_surface == 0:
+        return float("nan")
+    return float(np.count_nonzero(surface & np.isfinite(pred_m)) / n_surface)
 
 
 def depth_metrics(
@@ -114,6 +141,6 @@ def depth_metrics(
         rmse=float(np.sqrt(np.mean(err**2))),
         mae=float(np.mean(np.abs(err))),
         delta1=float(np.mean(ratio < 1.25)),
-        edge_f1=boundary_f1(pred, gt, mask),
+        edge_f1=boundary_f1(pred, gt, valid),
         n_pixels=n_pixels,
     )

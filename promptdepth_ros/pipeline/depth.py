@@ -23,7 +23,7 @@ from promptdepth_ros.prompt.conditioning import (
     PromptFallback,
     condition_prompt,
 )
-from promptdepth_ros.prompt.sources import PromptSource, build_raw_prompt
+from promptdepth_ros.prompt.sources import PromptSource, build_raw_prompt, prompt_resolution
 from promptdepth_ros.settings import check_settings, group, setting
 
 
@@ -35,6 +35,11 @@ class PipelineConfig:
         192, "Prompt rows (the LiDAR is projected at this size)", low=8, high=4096, read_only=True
     )
     width: int = setting(256, "Prompt columns", low=8, high=4096, read_only=True)
+    depth_native_resolution: bool = setting(
+        True,
+        "In input.mode depth the prompt keeps the depth image's own resolution (false: "
+        "resample it to prompt.height x prompt.width, as a cloud is projected)",
+    )
     conditioning: PromptConditioningConfig = group(PromptConditioningConfig)
 
     def __post_init__(self) -> None:
@@ -167,8 +172,12 @@ class DepthPipeline:
         if self.engine.needs_prompt:
             if frame.prompt is None:
                 raise InputError(f"engine '{self.engine.name}' needs a prompt and none was given")
-            raw = build_raw_prompt(frame.prompt, frame.camera, self.config.prompt_hw)
-            conditioned = condition_prompt(raw, self.config.conditioning)
+            prompt_hw = prompt_resolution(
+                frame.prompt, self.config.prompt_hw, self.config.depth_native_resolution
+            )
+            raw = build_raw_prompt(frame.prompt, frame.camera, prompt_hw)
+            scale = frame.camera.width / prompt_hw[1]
+            conditioned = condition_prompt(raw, self.config.conditioning, scale)
             valid_ratio = conditioned.valid_ratio
             fallback = self._fallback.decide(conditioned, frame.stamp_s)
             decision = fallback.decision

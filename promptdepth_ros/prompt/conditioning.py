@@ -45,9 +45,9 @@ class PromptConditioningConfig:
         4, "Neighbours for prompt hole filling (0 = no filling)", low=0, high=MAX_FILL_K
     )
     max_fill_px: float = setting(
-        12.0,
-        "Prompt holes farther than this (prompt pixels) from any return are not filled "
-        "and the output has no depth (NaN) there; 0 = fill everything",
+        30.0,
+        "Prompt holes farther than this (image pixels, whatever the prompt resolution) from "
+        "any return are not filled and the output has no depth (NaN) there; 0 = fill everything",
         low=0.0,
         high=4096.0,
     )
@@ -128,12 +128,15 @@ def clip_range(depth_m: NDArray[np.floating], lo: float, hi: float) -> NDArray[n
 
 
 def condition_prompt(
-    raw_m: NDArray[np.floating], config: PromptConditioningConfig | None = None
+    raw_m: NDArray[np.floating],
+    config: PromptConditioningConfig | None = None,
+    image_px_per_prompt_px: float = 1.0,
 ) -> ConditionedPrompt:
     """Clip ``raw_m`` (h, w metres, NaN/0 = no return) to the range, measure it, fill holes.
 
-    Holes are filled only when the prompt is usable (valid ratio >= ``min_valid_ratio``); this
-    is the only place prompt holes are filled. ``config`` defaults to the default settings.
+    Holes are filled only when the prompt is usable (valid ratio >= ``min_valid_ratio``), up
+    to ``max_fill_px`` image pixels (``image_px_per_prompt_px`` image pixels per prompt pixel);
+    this is the only place prompt holes are filled. ``config`` defaults to the default settings.
     """
     config = config or PromptConditioningConfig()
     depth = clip_range(raw_m, config.min_range_m, config.max_range_m)
@@ -145,7 +148,8 @@ def condition_prompt(
     lo = float(measured.min()) if measured.size else math.nan
     hi = float(measured.max()) if measured.size else math.nan
     if measured.size and ratio >= config.min_valid_ratio:
-        depth = fill_prompt_holes(depth, config.fill_k, config.max_fill_px)
+        max_fill = config.max_fill_px / image_px_per_prompt_px
+        depth = fill_prompt_holes(depth, config.fill_k, max_fill)
     return ConditionedPrompt(
         depth_m=depth, valid_mask=valid, valid_ratio=ratio, min_m=lo, max_m=hi
     )

@@ -38,6 +38,17 @@ class DepthImagePrompt:
 PromptSource = LidarPrompt | DepthImagePrompt
 
 
+def prompt_resolution(
+    source: PromptSource, configured_hw: tuple[int, int], depth_native: bool
+) -> tuple[int, int]:
+    """(h, w) of the prompt built from ``source``: a depth image's own size when
+    ``depth_native``, else ``configured_hw`` (always for a LiDAR cloud)."""
+    if depth_native and isinstance(source, DepthImagePrompt):
+        height, width = np.shape(source.depth_m)[:2]
+        return int(height), int(width)
+    return configured_hw
+
+
 def build_raw_prompt(
     source: PromptSource, rgb_camera: CameraModel, prompt_hw: tuple[int, int]
 ) -> NDArray[np.float32]:

@@ -1,4 +1,4 @@
-"""Ray-cast rendering of a :class:`TabletopScene`: RGB, z-depth, object ids and normals."""
+"""Ray-cast rendering of a tabletop or room scene: RGB, z-depth, object ids and normals."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from numpy.typing import NDArray
 
 from promptdepth_ros.camera.distortion import undistort_normalized
 from promptdepth_ros.camera.model import CameraModel
-from promptdepth_ros.sim.scene import TabletopScene
+from promptdepth_ros.errors import InputError
+from promptdepth_ros.sim.room import STRUCTURE_ID, RoomScene
+from promptdepth_ros.sim.scene import TABLE_ID, TabletopScene
 
 NO_SURFACE_ID = -2
 BACKGROUND_GRAY = 128
@@ -18,6 +20,8 @@ LIGHT_DIR_WORLD = np.array([0.3, -0.4, 1.0]) / np.linalg.norm([0.3, -0.4, 1.0])
 _AMBIENT = 0.35
 _OBJECT_CHECKER_M = 0.015
 _TABLE_CHECKER_M = 0.05
+_STRUCTURE_CHECKER_M = 0.3
+_FURNITURE_CHECKER_M = 0.1
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ class RenderedFrame:
 
     rgb:         (H, W, 3) uint8.
     depth_m:     (H, W) float32, z-depth along the optical axis in metres, NaN = no surface.
-    object_id:   (H, W) int32, object id, -1 table, -2 no surface.
+    object_id:   (H, W) int32, object id, -1 table, -2 no surface, -3 room structure.
     normals_cam: (H, W, 3) float32 unit normals in the camera optical frame (0 where no surface).
     """
 
@@ -56,10 +60,21 @@ def _checker(coords: NDArray[np.float64], cell_m: float) -> NDArray[np.float64]:
     return np.where(parity == 0, 1.0, 0.8)
 
 
-def render(scene: TabletopScene) -> RenderedFrame:
+def _structure_texture(
+    points: NDArray[np.float64], normals: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Checker on floor, ceiling (world x, y) and walls (along the wall, height)."""
+    horizontal = np.abs(normals[:, 2]) > 0.5
+    along = np.where(np.abs(normals[:, 0]) > 0.5, points[:, 1], points[:, 0])
+    coords = np.where(horizontal[:, None], points[:, :2], np.stack([along, points[:, 2]], 1))
+    return _checker(coords + 1e-4, _STRUCTURE_CHECKER_M)
+
+
+def render(scene: TabletopScene | RoomScene) -> RenderedFrame:
     """Ray-cast ``scene`` through its camera (deterministic; one ray per pixel centre)."""
     camera = scene.camera
-    prims = (scene.table, *scene.objects)
+    prims = scene.primitives
+    object_cell = _OBJECT_CHECKER_M if isinstance(scene, TabletopScene) else _FURNITURE_CHECKER_M
     raycaster = o3d.t.geometry.RaycastingScene()
     for prim in prims:
         raycaster.add_triangles(o3d.t.geometry.TriangleMesh.from_legacy(prim.to_mesh()))
@@ -89,10 +104,12 @@ def render(scene: TabletopScene) -> RenderedFrame:
         points = points_world[mask]
         normals = prim.surface_normals(points)
         normals_world[mask] = normals
-        if index == 0:  # the table: texture fixed to the world
+        if prim.object_id == TABLE_ID:  # the table: texture fixed to the world
             texture = _checker(points[:, :2], _TABLE_CHECKER_M)
+        elif prim.object_id == STRUCTURE_ID:
+            texture = _structure_texture(points, normals)
         else:
-            texture = _checker(prim.to_local(points), _OBJECT_CHECKER_M)
+            texture = _checker(prim.to_local(points), object_cell)
         light = _AMBIENT + (1.0 - _AMBIENT) * np.clip(normals @ LIGHT_DIR_WORLD, 0.0, 1.0)
         shade[mask] = np.asarray(prim.color_rgb, np.float64) * (texture * light)[:, None]
     normals_cam = (normals_world @ scene.T_world_camera[:3, :3]).astype(np.float32)

@@ -191,6 +191,11 @@ class TabletopScene:
         dims = (*self.table_extent_m, TABLE_THICKNESS_M)
         return Primitive(PrimitiveKind.BOX, dims, pose, TABLE_ID, (170, 130, 90))
 
+    @property
+    def primitives(self) -> tuple[Primitive, ...]:
+        """Everything the camera can see: the table first, then the objects."""
+        return (self.table, *self.objects)
+
 
 def default_camera(width: int = 640, height: int = 480) -> CameraModel:
     """A rectified pinhole camera with 60 degrees horizontal field of view, square pixels."""
