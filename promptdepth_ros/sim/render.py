@@ -10,7 +10,6 @@ from numpy.typing import NDArray
 
 from promptdepth_ros.camera.distortion import undistort_normalized
 from promptdepth_ros.camera.model import CameraModel
-from promptdepth_ros.errors import InputError
 from promptdepth_ros.sim.room import STRUCTURE_ID, RoomScene
 from promptdepth_ros.sim.scene import TABLE_ID, TabletopScene
 
