@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,11 +62,23 @@ def _cause(error: BaseException) -> str:
 
 class FrameWriter:
     """Processes one input bag into ``writer``; counts frames, skips (frames not produced)
-    and errors (input messages not readable) by cause."""
+    and errors (input messages not readable) by cause.
 
-    def __init__(self, pipeline: DepthPipeline, options: BagOptions, writer: BagWriter) -> None:
+    A frame's messages are written and counted together inside ``write_guard()`` (a context
+    that defers SIGINT/SIGTERM), so a signal never leaves half a frame or a frame counted but
+    not written; a deferred signal stops the bag at the next message via ``stop_requested``.
+    """
+
+    def __init__(
+        self,
+        pipeline: DepthPipeline,
+        options: BagOptions,
+        writer: BagWriter,
+        write_guard: Callable[[], AbstractContextManager[object]] = nullcontext,
+    ) -> None:
         params = options.params
         self._pipeline, self._writer, self._options = pipeline, writer, options
+        self._write_guard = write_guard
         self._mode = str(params["input.mode"])
         names = input_topics(self._mode, bool(params["input.depth_registered"]))  # type: ignore[arg-type]
         self.topic_index = {options.topics[name]: i for i, name in enumerate(names)}
@@ -126,7 +139,8 @@ class FrameWriter:
                 msg = record.decode()
                 if record.msgtype == TF_MESSAGE:
                     self._tf.set_transforms(msg.transforms, static=record.topic == "/tf_static")
-                    self._writer.write_raw(record.topic, record.stamp_ns, record.data)
+                    with self._write_guard():
+                        self._writer.write_raw(record.topic, record.stamp_ns, record.data)
                     continue
                 index = self.topic_index[record.topic]
                 arrival_s = record.stamp_ns * 1e-9
@@ -147,10 +161,9 @@ class FrameWriter:
                 return
             header = synced[0].header
             depth, info, points = output_messages(frame, out, header, True)
-            self._writer.write(GRAPH_OUTPUTS["depth"][0], bag_ns, depth)
-            self._writer.write(GRAPH_OUTPUTS["info"][0], bag_ns, info)
+            outputs = [("depth", depth), ("info", info)]
             if points is not None:
-                self._writer.write(GRAPH_OUTPUTS["points"][0], bag_ns, points)
+                outputs.append(("points", points))
             if not self._options.no_grasps:
                 image_ns = stamp_ns(header)
                 T = self._lookup(self._planning_frame, image_ns, header.frame_id, image_ns)
@@ -158,12 +171,14 @@ class FrameWriter:
                 plan = plan_grasps_in_frame(points_cam, T, self._grasp_config)
                 gh = Header(stamp=header.stamp, frame_id=self._planning_frame)
                 messages = grasp_plan_messages(plan.grasps, gh, self._grasp_config.gripper)
-                for key, plan_msg in zip(GRASP_KEYS, messages, strict=True):
-                    self._writer.write(GRAPH_OUTPUTS[key][0], bag_ns, plan_msg)
+                outputs.extend(zip(GRASP_KEYS, messages, strict=True))
         except MissingTransform as error:
             self.skipped[f"missing_transform ({error})"] += 1
             return
         except PromptDepthError as error:
             self.skipped[_cause(error)] += 1
             return
-        self.written += 1
+        with self._write_guard():
+            for key, message in outputs:
+                self._writer.write(GRAPH_OUTPUTS[key][0], bag_ns, message)
+            self.written += 1

@@ -131,8 +131,11 @@ def process_bag(
         writer = BagWriter(job.output, storage=options.storage)
         writer.__enter__()
         _write_marker(BagResult(job.input, job.output, "running"))
-        frames = FrameWriter(pipeline, options, writer)
+        guard = signals.shielded if signals is not None else nullcontext
+        frames = FrameWriter(pipeline, options, writer, guard)
         progress = Progress(frames.total_messages(counts)) if show_progress else None
+        if stop_requested is None and signals is not None:
+            stop_requested = signals.pending  # a signal deferred while a frame was written
         try:
             frames.run(job.input, progress, stop_requested)
         finally:

@@ -131,6 +131,7 @@ class StopSignals:
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self._deferred = False  # the signal came while shielded and was not raised
         self._shield = 0
         self._previous: dict[int, Any] = {}
 
@@ -139,6 +140,7 @@ class StopSignals:
             self.signum = signum
             if not self._shield:
                 raise Stopped(signum)
+            self._deferred = True
 
     def __enter__(self) -> StopSignals:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -157,6 +159,10 @@ class StopSignals:
             yield
         finally:
             self._shield -= 1
+
+    def pending(self) -> int | None:
+        """The signal received while shielded and not raised yet (None: none)."""
+        return self.signum if self._deferred else None
 
     @property
     def exit_status(self) -> int | None:
