@@ -1,15 +1,19 @@
-"""Write a generated scene as a rosbag2: camera at one rate, LiDAR at another, /tf_static.
+"""Write a generated scene as a rosbag2: camera at one rate, prompt sensor at another, /tf_static.
 
-Topics: ``/camera/image_raw`` (rgb8), ``/camera/camera_info``, ``/lidar/points``
-(PointCloud2 in ``lidar_link``) or ``/lidar/depth`` (16UC1 mm registered to the camera),
-and ``/tf_static`` (table → camera optical frame → lidar_link).
+Topics: ``/camera/image_raw`` (rgb8), ``/camera/camera_info``, and the prompt: ``/lidar/points``
+(PointCloud2 in ``lidar_link``), or ``/lidar/depth`` (16UC1 mm registered to the camera) from
+an iPhone-style LiDAR depth map or, with ``realsense``, from a stereo depth camera (noise ∝ z²,
+holes at occlusions, edges and thin structures) with its CameraInfo on
+``/lidar/depth_camera_info`` (as a RealSense publishes ``aligned_depth_to_color``); and
+``/tf_static`` (world → camera optical frame → lidar_link). The world frame is ``table`` for a
+tabletop scene and ``room`` for a room-scale one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,16 +28,22 @@ from promptdepth_ros.ros.convert.image import depth_to_mm_image_msg, rgb_to_imag
 from promptdepth_ros.ros.convert.pointcloud import create_xyz_cloud
 from promptdepth_ros.ros.convert.stamps import time_msg
 from promptdepth_ros.ros.launch_graph import SENSOR_TOPICS
+from promptdepth_ros.sim.depth_camera import simulate_stereo_depth
 from promptdepth_ros.sim.lidar import simulate_lidar_depth, simulate_lidar_points
 from promptdepth_ros.sim.render import RenderedFrame, render
+from promptdepth_ros.sim.room import RoomScene
 from promptdepth_ros.sim.scene import TabletopScene
 
+PromptMode = Literal["cloud", "depth", "realsense"]
+PROMPT_MODES: tuple[PromptMode, ...] = get_args(PromptMode)
 WORLD_FRAME = "table"
+ROOM_FRAME = "room"
 LIDAR_FRAME = "lidar_link"
 IMAGE_TOPIC = SENSOR_TOPICS["image"]
 INFO_TOPIC = SENSOR_TOPICS["camera_info"]
 CLOUD_TOPIC = SENSOR_TOPICS["points"]
 DEPTH_TOPIC = SENSOR_TOPICS["depth"]
+DEPTH_INFO_TOPIC = SENSOR_TOPICS["depth_camera_info"]
 TF_STATIC_TOPIC = "/tf_static"
 START_NS = 1_700_000_000 * 10**9
 TRANSPORT_LATENCY_NS = 5_000_000  # bag (receive) time = header stamp + this
@@ -51,6 +61,7 @@ class SceneBag:
     path: Path
     truth: RenderedFrame
     camera_frame: str
+    world_frame: str
     image_stamps_ns: tuple[int, ...]
     prompt_stamps_ns: tuple[int, ...]
 
@@ -89,11 +100,11 @@ def free_running_stamps(
 
 def write_scene_bag(
     path: Path,
-    scene: TabletopScene,
+    scene: TabletopScene | RoomScene,
     duration_s: float = 3.0,
     camera_hz: float = 30.0,
     lidar_hz: float = 10.0,
-    lidar_mode: Literal["cloud", "depth"] = "cloud",
+    lidar_mode: PromptMode = "cloud",
     seed: int = 0,
     jitter_s: float = 0.002,
     lidar_noise_m: float = 0.01,
@@ -107,13 +118,16 @@ def write_scene_bag(
 
     The LiDAR scans are independent noisy samples of the same static scene; stamps jitter by
     up to ``jitter_s``; ``lidar_noise_m`` is the range noise (std) of the LiDAR returns, plus
-    ``lidar_relative_noise`` times the depth for depth images. The LiDAR clock runs free of the
-    camera's: ``lidar_offset_s`` phase and ``lidar_drift_ppm`` rate error; ``drop_rate`` of the
+    ``lidar_relative_noise`` times the depth for depth images; ``realsense`` replaces the LiDAR
+    by a stereo depth camera at ``lidar_hz`` (its own noise model). The LiDAR clock runs free of
+    the camera's: ``lidar_offset_s`` phase and ``lidar_drift_ppm`` rate error; ``drop_rate`` of the
     images and of the scans are lost. The scene's camera may be distorted (fisheye, wide-angle:
     its CameraInfo carries D). With ``raw_camera`` the images are rectified: the CameraInfo has
     zero D, the raw calibration's K and the scene's camera in P (as for ``image_rect``).
-    Raises ConfigError for non-positive rates or duration.
+    Raises ConfigError for non-positive rates or duration or an unknown ``lidar_mode``.
     """
+    if lidar_mode not in PROMPT_MODES:
+        raise ConfigError(f"unknown prompt mode '{lidar_mode}'; expected one of {PROMPT_MODES}")
     if duration_s <= 0 or camera_hz <= 0 or lidar_hz <= 0:
         raise ConfigError(
             f"duration and rates must be > 0, got {duration_s} s, {camera_hz} Hz, {lidar_hz} Hz"
@@ -126,6 +140,7 @@ def write_scene_bag(
         lidar_hz, duration_s, jitter_s, rng, lidar_offset_s, lidar_drift_ppm, drop_rate
     )
     T_lidar_camera = invert_transform(T_CAMERA_LIDAR)
+    world_frame = ROOM_FRAME if isinstance(scene, RoomScene) else WORLD_FRAME
     with BagWriter(path) as bag:
         bag.add_topic(TF_STATIC_TOPIC, "tf2_msgs/msg/TFMessage", latched=True)
         bag.add_topic(IMAGE_TOPIC, "sensor_msgs/msg/Image")
@@ -135,7 +150,9 @@ def write_scene_bag(
             "sensor_msgs/msg/PointCloud2" if lidar_mode == "cloud" else "sensor_msgs/msg/Image"
         )
         bag.add_topic(prompt_topic, prompt_type)
-        edges = [(WORLD_FRAME, camera.frame_id, scene.T_world_camera)]
+        if lidar_mode == "realsense":
+            bag.add_topic(DEPTH_INFO_TOPIC, "sensor_msgs/msg/CameraInfo")
+        edges = [(world_frame, camera.frame_id, scene.T_world_camera)]
         if lidar_mode == "cloud":
             edges.append((camera.frame_id, LIDAR_FRAME, T_CAMERA_LIDAR))
         bag.write_raw(TF_STATIC_TOPIC, START_NS, tf_static_cdr(edges, START_NS))
@@ -153,6 +170,11 @@ def write_scene_bag(
                 )
                 header = _header(stamp_ns, LIDAR_FRAME)
                 bag.write(CLOUD_TOPIC, receive_ns, create_xyz_cloud(header, points))
+            elif lidar_mode == "realsense":
+                header = _header(stamp_ns, camera.frame_id)
+                depth = simulate_stereo_depth(truth.depth_m, camera, rng)
+                bag.write(DEPTH_TOPIC, receive_ns, depth_to_mm_image_msg(depth, header))
+                bag.write(DEPTH_INFO_TOPIC, receive_ns, _camera_info(camera, raw_camera, header))
             else:
                 depth = simulate_lidar_depth(
                     truth.depth_m,
@@ -166,6 +188,7 @@ def write_scene_bag(
         path=path,
         truth=truth,
         camera_frame=camera.frame_id,
+        world_frame=world_frame,
         image_stamps_ns=tuple(int(s) for s in image_stamps),
         prompt_stamps_ns=tuple(int(s) for s in prompt_stamps),
     )
