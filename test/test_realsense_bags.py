@@ -9,15 +9,18 @@ import pytest
 
 from promptdepth_ros.eval.metrics import coverage, depth_metrics
 from promptdepth_ros.prompt.conditioning import PromptConditioningConfig
+from promptdepth_ros.prompt.sources import DepthImagePrompt, build_raw_prompt
 from promptdepth_ros.ros.bag import bag_message_counts, read_bag
 from promptdepth_ros.ros.convert.camera_info import camera_model_from_msg
 from promptdepth_ros.ros.convert.image import image_to_depth_m
 from promptdepth_ros.ros.convert.stamps import stamp_ns
 from promptdepth_ros.ros.scene_bag import (
+    DEPTH_FRAME,
     DEPTH_INFO_TOPIC,
     DEPTH_TOPIC,
     INFO_TOPIC,
     ROOM_FRAME,
+    T_CAMERA_DEPTH,
     write_scene_bag,
 )
 from promptdepth_ros.sim.room import generate_room_scene
@@ -32,6 +35,41 @@ def room_bag(tmp_path_factory: pytest.TempPathFactory):
     scene = generate_room_scene(np.random.default_rng(3), default_camera(320, 240))
     path = tmp_path_factory.mktemp("room") / "bag"
     return write_scene_bag(path, scene, duration_s=0.3, lidar_mode="realsense", seed=3)
+
+
+def _processed(bag, tmp_path: Path, registered: bool) -> list:
+    """The output depth messages of process-bag in input.mode depth."""
+    params = tmp_path / "params.yaml"
+    params.write_text(
+        "prompt_depth_node:\n  ros__parameters:\n    input.mode: depth\n"
+        f"    input.depth_registered: {str(registered).lower()}\n"
+    )
+    out = tmp_path / "out"
+    argv = [str(bag.path), str(out), "--no-grasps", "--params", str(params)]
+    assert process_bag.main(argv) == 0
+    return [r.decode() for r in read_bag(out, [OUTPUT_DEPTH])]
+
+
+def _check_beats_the_sensor(bag, outputs: list, raws: dict) -> None:
+    """Every output covers >= 99 % of the surfaces in range and has a lower AbsRel than the
+    sensor's depth (``raws`` by stamp, in the image) on the pixels where the sensor is valid."""
+    gt = bag.truth.depth_m
+    cond = PromptConditioningConfig()
+    with np.errstate(invalid="ignore"):
+        surface = (gt >= cond.min_range_m) & (gt <= cond.max_range_m)
+    assert len(outputs) == len(raws)
+    images = np.asarray(bag.image_stamps_ns)
+    for msg in outputs:
+        depth = image_to_depth_m(msg)
+        assert depth.shape == gt.shape
+        assert coverage(depth, surface) >= 0.99
+        # The scan this output came from: the one whose nearest image is the output's.
+        image = stamp_ns(msg.header)
+        scan = next(s for s in raws if images[np.argmin(np.abs(images - s))] == image)
+        sensor_valid = surface & np.isfinite(raws[scan])
+        ours = depth_metrics(depth, gt, sensor_valid).absrel
+        sensor = depth_metrics(raws[scan], gt, sensor_valid).absrel
+        assert ours < sensor, (ours, sensor)
 
 
 def test_the_bag_holds_what_a_realsense_publishes(room_bag) -> None:
@@ -66,33 +104,42 @@ def test_process_bag_beats_the_raw_sensor_and_covers_every_surface_in_range(
     room_bag, tmp_path: Path
 ) -> None:
     """Issue 9's done-when on a room-scale RealSense-like bag, through the node's pipeline."""
-    params = tmp_path / "params.yaml"
-    params.write_text("prompt_depth_node:\n  ros__parameters:\n    input.mode: depth\n")
-    out = tmp_path / "out"
-    argv = [str(room_bag.path), str(out), "--no-grasps", "--params", str(params)]
-    assert process_bag.main(argv) == 0
     raws = {
         stamp_ns(m.header): image_to_depth_m(m)
         for m in (r.decode() for r in read_bag(room_bag.path, [DEPTH_TOPIC]))
     }
-    gt = room_bag.truth.depth_m
-    cond = PromptConditioningConfig()
-    with np.errstate(invalid="ignore"):
-        surface = (gt >= cond.min_range_m) & (gt <= cond.max_range_m)
-    outputs = [r.decode() for r in read_bag(out, [OUTPUT_DEPTH])]
-    assert len(outputs) == len(raws)
-    images = np.asarray(room_bag.image_stamps_ns)
-    for msg in outputs:
-        depth = image_to_depth_m(msg)
-        assert depth.shape == gt.shape
-        assert coverage(depth, surface) >= 0.99
-        # The scan this output came from: the one whose nearest image is the output's.
-        image = stamp_ns(msg.header)
-        scan = next(s for s in raws if images[np.argmin(np.abs(images - s))] == image)
-        sensor_valid = surface & np.isfinite(raws[scan])
-        ours = depth_metrics(depth, gt, sensor_valid).absrel
-        sensor = depth_metrics(raws[scan], gt, sensor_valid).absrel
-        assert ours < sensor, (ours, sensor)
+    _check_beats_the_sensor(room_bag, _processed(room_bag, tmp_path, True), raws)
+
+
+def test_an_unregistered_depth_camera_is_registered_through_tf(tmp_path: Path) -> None:
+    """The depth camera in its own frame (wider, 15 mm aside): depth_camera_info + /tf_static."""
+    camera = default_camera(320, 240)
+    scene = generate_room_scene(np.random.default_rng(4), camera)
+    bag = write_scene_bag(
+        tmp_path / "in", scene, 0.3, lidar_mode="realsense", seed=4, depth_registered=False
+    )
+    info = next(iter(read_bag(bag.path, [DEPTH_INFO_TOPIC]))).decode()
+    depth_camera = camera_model_from_msg(info)
+    assert info.header.frame_id == DEPTH_FRAME and depth_camera.fx < 0.8 * camera.fx
+    tf_msg = next(iter(read_bag(bag.path, ["/tf_static"]))).decode()
+    assert (DEPTH_FRAME, -0.015) in [
+        (t.child_frame_id, t.transform.translation.x) for t in tf_msg.transforms
+    ]
+    raws = {}  # the sensor's depth moved into the image, as the package registers it
+    for msg in (r.decode() for r in read_bag(bag.path, [DEPTH_TOPIC])):
+        assert msg.header.frame_id == DEPTH_FRAME
+        prompt = DepthImagePrompt(image_to_depth_m(msg), depth_camera, T_CAMERA_DEPTH)
+        raws[stamp_ns(msg.header)] = build_raw_prompt(prompt, camera, (240, 320))
+    outputs = _processed(bag, tmp_path, False)
+    _check_beats_the_sensor(bag, outputs, raws)
+    # Taken as registered (the wrong setting), the wider view is misplaced in the image.
+    wrong_setting = tmp_path / "as_registered"
+    wrong_setting.mkdir()
+    wrong = _processed(bag, wrong_setting, True)
+    for right_msg, wrong_msg in zip(outputs, wrong, strict=True):
+        right_absrel = depth_metrics(image_to_depth_m(right_msg), bag.truth.depth_m).absrel
+        wrong_absrel = depth_metrics(image_to_depth_m(wrong_msg), bag.truth.depth_m).absrel
+        assert wrong_absrel > 2.0 * right_absrel, (wrong_absrel, right_absrel)
 
 
 def test_make_bag_writes_room_and_realsense_bags(tmp_path: Path, capsys) -> None:
@@ -109,6 +156,7 @@ def test_make_bag_writes_room_and_realsense_bags(tmp_path: Path, capsys) -> None
         (["--scene", "room", "--plane-distance", "1.0"], "--plane-distance"),
         (["--scene", "room", "--moving-camera"], "tabletop"),
         (["--lidar", "realsense", "--moving-camera"], "cloud LiDAR"),
+        (["--depth-unregistered"], "--lidar realsense"),
     ):
         assert make_bag.main([str(tmp_path / "bad"), *bad, *small]) == 2
         assert said in capsys.readouterr().err

@@ -4,14 +4,15 @@ Topics: ``/camera/image_raw`` (rgb8), ``/camera/camera_info``, and the prompt: `
 (PointCloud2 in ``lidar_link``), or ``/lidar/depth`` (16UC1 mm registered to the camera) from
 an iPhone-style LiDAR depth map or, with ``realsense``, from a stereo depth camera (noise ∝ z²,
 holes at occlusions, edges and thin structures) with its CameraInfo on
-``/lidar/depth_camera_info`` (as a RealSense publishes ``aligned_depth_to_color``); and
+``/lidar/depth_camera_info`` (as a RealSense publishes ``aligned_depth_to_color``, or, not
+registered, its own wider view from ``camera_depth_optical_frame`` 15 mm aside); and
 ``/tf_static`` (world → camera optical frame → lidar_link). The world frame is ``table`` for a
 tabletop scene and ``room`` for a room-scale one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -48,6 +49,13 @@ TF_STATIC_TOPIC = "/tf_static"
 START_NS = 1_700_000_000 * 10**9
 TRANSPORT_LATENCY_NS = 5_000_000  # bag (receive) time = header stamp + this
 
+DEPTH_FRAME = "camera_depth_optical_frame"
+DEPTH_HFOV_DEG = 87.0  # a D435's depth field of view (its colour camera's is 69 degrees)
+# The depth camera's origin (its left imager) 15 mm beside the colour camera, as on a D435.
+T_CAMERA_DEPTH = np.array(
+    [[1.0, 0.0, 0.0, -0.015], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
+)
+
 # LiDAR 5 cm above the camera, in its own convention (x forward, y left, z up).
 T_CAMERA_LIDAR = np.array(
     [[0.0, -1.0, 0.0, 0.0], [0.0, 0.0, -1.0, -0.05], [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
@@ -77,6 +85,26 @@ def _camera_info(camera: CameraModel, raw_camera: CameraModel | None, header: He
         msg.d = [0.0] * 5
         msg.k = raw_camera.K.reshape(-1).tolist()
     return msg
+
+
+def depth_camera_view(
+    scene: TabletopScene | RoomScene,
+) -> tuple[CameraModel, NDArray[np.float32]]:
+    """An unregistered depth camera beside the scene's camera and its GT depth (H, W): at
+    ``T_CAMERA_DEPTH``, pinhole, ``DEPTH_HFOV_DEG`` wide, at the scene camera's size."""
+    colour = scene.camera
+    focal = 0.5 * colour.width / np.tan(np.deg2rad(0.5 * DEPTH_HFOV_DEG))
+    camera = CameraModel(
+        colour.width,
+        colour.height,
+        focal,
+        focal,
+        0.5 * colour.width - 0.5,
+        0.5 * colour.height - 0.5,
+        frame_id=DEPTH_FRAME,
+    )
+    pose = scene.T_world_camera @ T_CAMERA_DEPTH
+    return camera, render(replace(scene, camera=camera, T_world_camera=pose)).depth_m
 
 
 def free_running_stamps(
@@ -113,17 +141,20 @@ def write_scene_bag(
     lidar_drift_ppm: float = 0.0,
     drop_rate: float = 0.0,
     raw_camera: CameraModel | None = None,
+    depth_registered: bool = True,
 ) -> SceneBag:
     """Render ``scene`` once and write ``duration_s`` of camera + LiDAR messages to ``path``.
 
     The LiDAR scans are independent noisy samples of the same static scene; stamps jitter by
     up to ``jitter_s``; ``lidar_noise_m`` is the range noise (std) of the LiDAR returns, plus
     ``lidar_relative_noise`` times the depth for depth images; ``realsense`` replaces the LiDAR
-    by a stereo depth camera at ``lidar_hz`` (its own noise model). The LiDAR clock runs free of
-    the camera's: ``lidar_offset_s`` phase and ``lidar_drift_ppm`` rate error; ``drop_rate`` of the
-    images and of the scans are lost. The scene's camera may be distorted (fisheye, wide-angle:
-    its CameraInfo carries D). With ``raw_camera`` the images are rectified: the CameraInfo has
-    zero D, the raw calibration's K and the scene's camera in P (as for ``image_rect``).
+    by a stereo depth camera at ``lidar_hz`` (its own noise model), registered to the camera or,
+    without ``depth_registered``, in its own frame (:func:`depth_camera_view`, in /tf_static).
+    The LiDAR clock runs free of the camera's: ``lidar_offset_s`` phase and ``lidar_drift_ppm``
+    rate error; ``drop_rate`` of the images and of the scans are lost. The scene's camera may be
+    distorted (fisheye, wide-angle: its CameraInfo carries D). With ``raw_camera`` the images
+    are rectified: the CameraInfo has zero D, the raw calibration's K and the scene's camera in
+    P (as for ``image_rect``).
     Raises ConfigError for non-positive rates or duration or an unknown ``lidar_mode``.
     """
     if lidar_mode not in PROMPT_MODES:
@@ -141,6 +172,9 @@ def write_scene_bag(
     )
     T_lidar_camera = invert_transform(T_CAMERA_LIDAR)
     world_frame = ROOM_FRAME if isinstance(scene, RoomScene) else WORLD_FRAME
+    stereo_camera, stereo_gt = (
+        (camera, truth.depth_m) if depth_registered else depth_camera_view(scene)
+    )
     with BagWriter(path) as bag:
         bag.add_topic(TF_STATIC_TOPIC, "tf2_msgs/msg/TFMessage", latched=True)
         bag.add_topic(IMAGE_TOPIC, "sensor_msgs/msg/Image")
@@ -155,6 +189,8 @@ def write_scene_bag(
         edges = [(world_frame, camera.frame_id, scene.T_world_camera)]
         if lidar_mode == "cloud":
             edges.append((camera.frame_id, LIDAR_FRAME, T_CAMERA_LIDAR))
+        if lidar_mode == "realsense" and not depth_registered:
+            edges.append((camera.frame_id, DEPTH_FRAME, T_CAMERA_DEPTH))
         bag.write_raw(TF_STATIC_TOPIC, START_NS, tf_static_cdr(edges, START_NS))
         events = [(int(s), "image") for s in image_stamps]
         events += [(int(s), "prompt") for s in prompt_stamps]
@@ -171,10 +207,11 @@ def write_scene_bag(
                 header = _header(stamp_ns, LIDAR_FRAME)
                 bag.write(CLOUD_TOPIC, receive_ns, create_xyz_cloud(header, points))
             elif lidar_mode == "realsense":
-                header = _header(stamp_ns, camera.frame_id)
-                depth = simulate_stereo_depth(truth.depth_m, camera, rng)
+                header = _header(stamp_ns, stereo_camera.frame_id)
+                depth = simulate_stereo_depth(stereo_gt, stereo_camera, rng)
                 bag.write(DEPTH_TOPIC, receive_ns, depth_to_mm_image_msg(depth, header))
-                bag.write(DEPTH_INFO_TOPIC, receive_ns, _camera_info(camera, raw_camera, header))
+                raw = raw_camera if depth_registered else None
+                bag.write(DEPTH_INFO_TOPIC, receive_ns, _camera_info(stereo_camera, raw, header))
             else:
                 depth = simulate_lidar_depth(
                     truth.depth_m,
