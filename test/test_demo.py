@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 
@@ -73,7 +74,8 @@ def test_demo_never_deletes_a_directory_it_did_not_make(tmp_path: Path, capsys) 
     assert sorted(p.name for p in empty.iterdir()) == [demo.MARKER, "logs"]
 
 
-def test_random_onnx_model_fits_the_demo_sizes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sensor", ["lidar", "realsense"])
+def test_random_onnx_model_fits_the_demo_sizes(tmp_path: Path, sensor: str) -> None:
     import argparse
 
     from engine_fixtures import generated_scene
@@ -84,11 +86,13 @@ def test_random_onnx_model_fits_the_demo_sizes(tmp_path: Path) -> None:
     from promptdepth_ros.prompt.conditioning import condition_prompt
     from promptdepth_ros.tools import demo
 
-    args = argparse.Namespace(height=48, width=64, input_long_side=56)
+    args = argparse.Namespace(height=48, width=64, input_long_side=56, sensor=sensor)
     path = demo.export_random_onnx(args, tmp_path / "model.onnx")
     spec = EngineSpec(engine="promptda", backend="onnxruntime", onnx_path=path, input_long_side=56)
     engine = create_engine(spec)
-    rgb, raw = generated_scene(48, 64, PipelineConfig().prompt_hw)
+    # A depth camera's prompt keeps the image's resolution; a LiDAR's is prompt_hw.
+    prompt_hw = (48, 64) if sensor == "realsense" else PipelineConfig().prompt_hw
+    rgb, raw = generated_scene(48, 64, prompt_hw)
     assert engine.infer(rgb, condition_prompt(raw), None).depth_m.shape == (48, 64)
     engine.close()
 
@@ -126,3 +130,47 @@ def test_demo_stops_at_once_with_the_reason_a_node_cannot_configure(tmp_path: Pa
     assert "cannot configure: parameters 'engine.*': EngineSpec.onnx_path is required" in (
         run.stderr
     )
+
+
+def test_scene_and_sensor_options_reach_the_nodes() -> None:
+    from promptdepth_ros.tools import demo
+    from promptdepth_ros.tools.demo_graph import node_overrides
+
+    pose = np.eye(4)
+    default = demo.parse_args([])
+    assert (default.scene, default.sensor) == ("tabletop", "lidar")
+    prompt, grasp = node_overrides(default, pose, "table", None)
+    assert "input.mode" not in prompt  # the node's default: a LiDAR cloud
+    assert grasp["planning_frame"] == "table"
+    room = demo.parse_args(["--scene", "room", "--sensor", "realsense"])
+    prompt, grasp = node_overrides(room, pose, "room", None)
+    assert prompt["input.mode"] == "depth"
+    assert grasp["planning_frame"] == "room"
+
+
+@pytest.mark.slow
+def test_demo_on_a_room_with_a_realsense_like_camera(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    argv = ["--out", str(out), "--duration", "0.6", "--width", "160", "--height", "120"]
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "promptdepth_ros.tools.demo",
+            *argv,
+            "--scene",
+            "room",
+            "--sensor",
+            "realsense",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "6 depth images (10 Hz)" in run.stdout
+    report = json.loads((out / "summary.json").read_text())
+    assert report["frames_in"]["prompt_sensor"] == "realsense"
+    assert 0 < report["frames_out"]["depth"] <= report["frames_in"]["lidar_scans"] == 6
+    assert 0.0 < report["depth_error"]["absrel"] < 0.05
+    assert report["node_exit_codes"] == [0, 0]

@@ -1,6 +1,7 @@
-"""promptdepth-demo: replay a generated tabletop bag through the real nodes over DDS.
+"""promptdepth-demo: replay a generated tabletop or room bag through the real nodes over DDS.
 
-Generates a scene, writes it as a rosbag2 (camera 30 Hz, LiDAR 10 Hz, /tf_static), starts
+Generates a scene, writes it as a rosbag2 (camera 30 Hz, LiDAR or depth camera 10 Hz,
+/tf_static), starts
 prompt_depth_node and grasp_planner_node as processes, plays the bag to them, records their
 outputs to a bag, and writes a depth PNG, a PLY cloud, the grasps as JSON and a summary.
 """
@@ -38,6 +39,8 @@ from promptdepth_ros.ros.scene_bag import (
     INFO_TOPIC,
     write_scene_bag,
 )
+from promptdepth_ros.ros.scene_bag import DEPTH_TOPIC as SENSOR_DEPTH_TOPIC
+from promptdepth_ros.sim.room import generate_room_scene
 from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene
 from promptdepth_ros.tools.cli import add_debug_option, add_setting_option, run_tool, specs_by_name
 from promptdepth_ros.tools.demo_graph import start_graph, stop_graph, wait_for_graph
@@ -59,6 +62,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("out/demo"), help="output directory")
     parser.add_argument("--seed", type=int, default=3, help="scene seed")
     parser.add_argument("--duration", type=float, default=3.0, help="seconds of sensor data")
+    parser.add_argument(
+        "--scene",
+        choices=("tabletop", "room"),
+        default="tabletop",
+        help="objects on a table, or a furnished room (depths 1-6 m; grasps optional there)",
+    )
+    parser.add_argument(
+        "--sensor",
+        choices=("lidar", "realsense"),
+        default="lidar",
+        help="prompt: a 32-ring LiDAR cloud, or a RealSense-like depth image registered to "
+        "the camera (the node in input.mode depth)",
+    )
     add_setting_option(parser, "--engine", ENGINE_SETTINGS["name"])
     add_setting_option(parser, "--backend", ENGINE_SETTINGS["backend"])
     parser.add_argument(
@@ -100,7 +116,9 @@ def export_random_onnx(args: argparse.Namespace, path: Path) -> Path:
     from promptdepth_ros.tools import export_onnx
 
     height, width = network_input_size(args.height, args.width, args.input_long_side)
-    prompt_h, prompt_w = PipelineConfig().prompt_hw
+    # A depth image keeps its own resolution as the prompt (pipeline.depth_native_resolution).
+    realsense = args.sensor == "realsense" and PipelineConfig().depth_native_resolution
+    prompt_h, prompt_w = (args.height, args.width) if realsense else PipelineConfig().prompt_hw
     sizes = [
         "--input-size",
         str(height),
@@ -140,13 +158,16 @@ def run_demo(args: argparse.Namespace) -> int:
     onnx = None
     if args.random_init and args.engine == "promptda" and args.backend == "onnxruntime":
         onnx = export_random_onnx(args, args.out / "promptda_random.onnx")
-    scene = generate_tabletop_scene(
-        np.random.default_rng(args.seed), default_camera(args.width, args.height)
+    generate = generate_room_scene if args.scene == "room" else generate_tabletop_scene
+    scene = generate(np.random.default_rng(args.seed), default_camera(args.width, args.height))
+    prompt_mode = "realsense" if args.sensor == "realsense" else "cloud"
+    bag = write_scene_bag(
+        args.out / "input_bag", scene, duration_s=args.duration, lidar_mode=prompt_mode
     )
-    bag = write_scene_bag(args.out / "input_bag", scene, duration_s=args.duration)
+    prompts = "depth images" if args.sensor == "realsense" else "LiDAR scans"
     print(
         f"[demo] wrote {bag.path} ({len(bag.image_stamps_ns)} images at 30 Hz, "
-        f"{len(bag.prompt_stamps_ns)} LiDAR scans at 10 Hz, {len(scene.objects)} objects)"
+        f"{len(bag.prompt_stamps_ns)} {prompts} at 10 Hz, {args.scene} scene)"
     )
     if args.random_init:
         print(
@@ -160,12 +181,13 @@ def run_demo(args: argparse.Namespace) -> int:
     executor.add_node(node)
     spinner = threading.Thread(target=executor.spin, daemon=True)
     logs = args.out / "logs"
-    procs = start_graph(args, scene.T_world_camera, logs, onnx)
+    procs = start_graph(args, scene.T_world_camera, bag.world_frame, logs, onnx)
     try:
         recorder = TopicRecorder(node, OUTPUT_TOPICS)
         player = BagPlayer(node, list(read_bag(bag.path)))
         spinner.start()
-        inputs = [IMAGE_TOPIC, INFO_TOPIC, CLOUD_TOPIC]
+        prompt_topic = SENSOR_DEPTH_TOPIC if args.sensor == "realsense" else CLOUD_TOPIC
+        inputs = [IMAGE_TOPIC, INFO_TOPIC, prompt_topic]
         wait_for_graph(
             lambda: player.wait_for_subscribers(inputs, 0.0),
             "the nodes did not subscribe",
@@ -219,8 +241,9 @@ def run_demo(args: argparse.Namespace) -> int:
         save_depth_png(args.out / "depth_ground_truth.png", bag.truth.depth_m)
         points_to_ply(args.out / "cloud.ply", depth_to_points(depth, scene.camera), bag.truth.rgb)
     (args.out / "summary.json").write_text(json.dumps(report, indent=2))
-    # Random weights give meaningless depth, on which no grasp need be found.
-    found_grasps = report["grasps"]["newest"] > 0 or args.random_init
+    # Random weights give meaningless depth, on which no grasp need be found; nor need a
+    # room's furniture fit the gripper.
+    found_grasps = report["grasps"]["newest"] > 0 or args.random_init or args.scene == "room"
     ok = report["frames_out"]["depth"] > 0 and found_grasps
     return 0 if ok and all(c == 0 for c in codes) else 1
 

@@ -15,16 +15,17 @@ import numpy as np
 from promptdepth_ros.errors import PromptDepthError
 from promptdepth_ros.geometry.transforms import format_xyz_quat
 from promptdepth_ros.ros.launch_graph import grasp_graph, ros_arguments
-from promptdepth_ros.ros.scene_bag import T_CAMERA_LIDAR, WORLD_FRAME
+from promptdepth_ros.ros.scene_bag import T_CAMERA_LIDAR
 
 STARTUP_TIMEOUT_S = 120.0
+Overrides = dict[str, bool | int | float | str]
 
 
-def start_graph(
-    args: argparse.Namespace, T_world_camera: np.ndarray, log_dir: Path, onnx: Path | None
-) -> list[subprocess.Popen[bytes]]:
-    """Start both nodes as processes, with the bag's extrinsics as TF fallbacks."""
-    prompt_overrides: dict[str, bool | int | float | str] = {
+def node_overrides(
+    args: argparse.Namespace, T_world_camera: np.ndarray, world_frame: str, onnx: Path | None
+) -> tuple[Overrides, Overrides]:
+    """Both nodes' parameters for the demo's bag: engine, input mode, frames, TF fallbacks."""
+    prompt_overrides: Overrides = {
         "engine.name": args.engine,
         "engine.backend": args.backend,
         "engine.random_init": args.random_init,
@@ -32,13 +33,27 @@ def start_graph(
         "input.reliable_qos": True,
         "tf.fallback_camera_from_lidar": format_xyz_quat(T_CAMERA_LIDAR),
     }
+    if args.sensor == "realsense":
+        prompt_overrides["input.mode"] = "depth"  # registered to the camera, as in the bag
     if onnx is not None:
         prompt_overrides["engine.onnx_path"] = str(onnx)
-    grasp_overrides: dict[str, bool | int | float | str] = {
+    grasp_overrides: Overrides = {
         "input.reliable_qos": True,
-        "planning_frame": WORLD_FRAME,
+        "planning_frame": world_frame,
         "tf.fallback_planning_from_camera": format_xyz_quat(T_world_camera),
     }
+    return prompt_overrides, grasp_overrides
+
+
+def start_graph(
+    args: argparse.Namespace,
+    T_world_camera: np.ndarray,
+    world_frame: str,
+    log_dir: Path,
+    onnx: Path | None,
+) -> list[subprocess.Popen[bytes]]:
+    """Start both nodes as processes, with the bag's extrinsics as TF fallbacks."""
+    prompt_overrides, grasp_overrides = node_overrides(args, T_world_camera, world_frame, onnx)
     procs = []
     for node in grasp_graph(prompt_overrides=prompt_overrides, grasp_overrides=grasp_overrides):
         log = (log_dir / f"{node.executable}.log").open("wb")

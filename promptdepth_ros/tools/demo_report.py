@@ -98,7 +98,8 @@ def summarise(
         "frames_in": {
             "messages_published": published,
             "images": len(bag.image_stamps_ns),
-            "lidar_scans": len(bag.prompt_stamps_ns),
+            "prompt_sensor": args.sensor,
+            "lidar_scans": len(bag.prompt_stamps_ns),  # depth images with --sensor realsense
             "not_replayed_topics": sorted(player.unpublishable),
         },
         "frames_out": {
@@ -134,9 +135,10 @@ def _print(report: dict[str, Any], args: argparse.Namespace) -> None:
         f"engine              : {report['engine']}"
         + ("  (RANDOM WEIGHTS: depth is meaningless)" if report["random_weights"] else "")
     )
+    prompts = "depth images" if fin["prompt_sensor"] == "realsense" else "LiDAR scans"
     print(
-        f"frames in           : {fin['images']} images (30 Hz), {fin['lidar_scans']} LiDAR "
-        f"scans (10 Hz); not replayed (type not installed here): "
+        f"frames in           : {fin['images']} images (30 Hz), {fin['lidar_scans']} {prompts} "
+        f"(10 Hz); not replayed (type not installed here): "
         f"{', '.join(fin['not_replayed_topics']) or 'none'}"
     )
     print(

@@ -1,4 +1,4 @@
-"""promptdepth-make-bag: write a generated tabletop (or plane) scene as a rosbag2 for replay."""
+"""promptdepth-make-bag: write a generated tabletop, room or plane scene as a rosbag2."""
 
 from __future__ import annotations
 
@@ -10,9 +10,15 @@ import numpy as np
 
 from promptdepth_ros.errors import ConfigError
 from promptdepth_ros.ros.arm_bag import write_eye_in_hand_bag
-from promptdepth_ros.ros.scene_bag import write_scene_bag
+from promptdepth_ros.ros.scene_bag import PROMPT_MODES, write_scene_bag
 from promptdepth_ros.sim.lenses import fisheye_camera, raw_calibration, wide_angle_camera
-from promptdepth_ros.sim.scene import default_camera, generate_tabletop_scene, plane_scene
+from promptdepth_ros.sim.room import RoomScene, generate_room_scene
+from promptdepth_ros.sim.scene import (
+    TabletopScene,
+    default_camera,
+    generate_tabletop_scene,
+    plane_scene,
+)
 from promptdepth_ros.tools.cli import add_debug_option, run_tool
 
 LENSES = {
@@ -33,9 +39,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lidar-hz", type=float, default=10.0)
     p.add_argument(
         "--lidar",
-        choices=("cloud", "depth"),
+        choices=PROMPT_MODES,
         default="cloud",
-        help="LiDAR as PointCloud2 (/lidar/points) or depth image (/lidar/depth)",
+        help="prompt sensor: LiDAR as PointCloud2 (/lidar/points) or depth image (/lidar/depth), "
+        "or a RealSense-like stereo depth camera (16UC1 on /lidar/depth registered to the "
+        "camera, /lidar/depth_camera_info; at --lidar-hz)",
+    )
+    p.add_argument(
+        "--depth-unregistered",
+        action="store_true",
+        help="--lidar realsense in its own frame (camera_depth_optical_frame, 15 mm aside in "
+        "/tf_static) with its own 87 deg intrinsics: process with input.depth_registered false",
+    )
+    p.add_argument(
+        "--scene",
+        choices=("tabletop", "room"),
+        default="tabletop",
+        help="objects on a table, or a furnished room (depths 1-6 m, an open doorway)",
     )
     p.add_argument(
         "--plane-distance",
@@ -66,14 +86,23 @@ def write_bag(args: argparse.Namespace) -> int:
     """Generate the scene, write the bag, say what it holds."""
     camera = LENSES[args.lens](args.width, args.height)
     raw = raw_calibration(camera) if args.lens == "rectified" else None
-    scene = (
-        plane_scene(args.plane_distance, camera)
-        if args.plane_distance
-        else generate_tabletop_scene(np.random.default_rng(args.seed), camera)
-    )
+    rng = np.random.default_rng(args.seed)
+    scene: TabletopScene | RoomScene
+    if args.plane_distance and args.scene == "room":
+        raise ConfigError("--plane-distance replaces the scene; it takes no --scene room")
+    if args.plane_distance:
+        scene = plane_scene(args.plane_distance, camera)
+    elif args.scene == "room":
+        scene = generate_room_scene(rng, camera)
+    else:
+        scene = generate_tabletop_scene(rng, camera)
+    if args.depth_unregistered and args.lidar != "realsense":
+        raise ConfigError("--depth-unregistered takes --lidar realsense")
     if args.moving_camera:
-        if args.lidar != "cloud" or args.lens == "rectified":
-            raise ConfigError("--moving-camera takes a cloud LiDAR and an unrectified lens")
+        if args.lidar != "cloud" or args.lens == "rectified" or isinstance(scene, RoomScene):
+            raise ConfigError(
+                "--moving-camera takes a tabletop, a cloud LiDAR and an unrectified lens"
+            )
         bag = write_eye_in_hand_bag(
             args.output, scene, None, args.duration, args.camera_hz, args.lidar_hz, seed=args.seed
         )
@@ -87,10 +116,17 @@ def write_bag(args: argparse.Namespace) -> int:
             args.lidar,
             seed=args.seed,
             raw_camera=raw,
+            depth_registered=not args.depth_unregistered,
         )
+    things = (
+        f"{len(scene.furniture)} furniture parts"
+        if isinstance(scene, RoomScene)
+        else f"{len(scene.objects)} objects"
+    )
+    sensor = "depth-camera" if args.lidar == "realsense" else "LiDAR"
     print(
         f"wrote {bag.path}: {len(bag.image_stamps_ns)} images, "
-        f"{len(bag.prompt_stamps_ns)} LiDAR messages, {len(scene.objects)} objects"
+        f"{len(bag.prompt_stamps_ns)} {sensor} messages, {things}"
     )
     return 0
 

@@ -74,7 +74,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--image-topic", default=SENSOR_TOPICS["image"])
     p.add_argument("--info-topic", default=SENSOR_TOPICS["camera_info"])
     p.add_argument("--prompt-topic", help="cloud or depth topic (default by --mode)")
-    p.add_argument("--depth-info-topic", default="/lidar/camera_info")
+    p.add_argument("--depth-info-topic", default=SENSOR_TOPICS["depth_camera_info"])
     add_setting_option(p, "--planning-frame", GRASP_SPECS["planning_frame"], default=None)
     p.add_argument("--no-grasps", action="store_true", help="skip grasp planning")
     p.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap")
