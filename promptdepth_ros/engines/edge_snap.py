@@ -1,0 +1,181 @@
+"""Edge snapping of the ``guided`` engine: depth at image pixels near a discontinuity.
+
+Each pixel picks the surface (layer) of the best of the (2r+1)^2 prompt cells around its
+nearest cell - by cell weight, distance and colour likeness, as in joint bilateral upsampling
+(Kopf et al., 2007) - and interpolates bilinearly among the cells of that layer only, so depth
+never mixes across the edge and slanted surfaces stay linear.
+
+The choice maximises log(weight) - |offset|^2 / (2 sigma_s^2) - |colour|^2 / (2 sigma_c^2).
+Expanded, the terms a pixel shares with all its candidates drop out and the rest is a dot
+product of 6 pixel features with 6 candidate features, so the pixels of one cell are scored
+against that cell's candidates with one small matrix product, never an (n, k, 3) temporary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from promptdepth_ros.engines.resampling import source_coords
+from promptdepth_ros.prompt.pooling import block_index
+
+_NO_WEIGHT_SCORE = np.float32(-1e30)  # log(0): never picked over a cell with weight
+_FALLBACK_WEIGHT = 1e-6
+_MIN_LAYER_WEIGHT = 0.1  # less in-layer bilinear weight than this: keep the picked cell
+_CHUNK_CELLS = 512  # cells scored per matrix product (bounds the (cells, m, k) scores)
+
+
+@dataclass(frozen=True)
+class SnapConfig:
+    """radius: candidate cells within this many cells (r); sigmas in cells and 0..255 RGB."""
+
+    radius: int
+    spatial_sigma: float
+    color_sigma: float
+
+
+def _cell_membership(n_image: int, n_grid: int) -> sp.csr_matrix:
+    """(n_grid, n_image) 0/1 float32 matrix: which grid cell each image row (or column) is in."""
+    cells = block_index(n_image, n_grid)
+    ones = np.ones(n_image, np.float32)
+    return sp.csr_matrix((ones, (cells, np.arange(n_image))), shape=(n_grid, n_image))
+
+
+def cell_mean_colour(rgb: NDArray[np.uint8], grid_hw: tuple[int, int]) -> NDArray[np.float32]:
+    """Mean colour (h, w, 3) float32 of the image pixels inside each cell of an (h, w) grid.
+
+    The grid must not be finer than the image (every cell holds at least one pixel).
+    """
+    height, width = rgb.shape[:2]
+    gh, gw = grid_hw
+    rows, cols = _cell_membership(height, gh), _cell_membership(width, gw)
+    by_row = np.asarray(rows @ rgb.reshape(height, width * 3).astype(np.float32))
+    by_col = by_row.reshape(gh, width, 3).transpose(1, 0, 2).reshape(width, gh * 3)
+    sums = np.asarray(cols @ by_col).reshape(gw, gh, 3).transpose(1, 0, 2)
+    counts = np.outer(rows.sum(axis=1), cols.sum(axis=1))[:, :, None]
+    return (sums / counts).astype(np.float32)
+
+
+def snap_to_edges(
+    rgb: NDArray[np.uint8],
+    ys: NDArray[np.intp],
+    xs: NDArray[np.intp],
+    depth: NDArray[np.float32],
+    weight: NDArray[np.float32],
+    config: SnapConfig,
+) -> NDArray[np.float32]:
+    """Depth (n,) metres at image pixels (ys, xs) from an (h, w) grid of depth and cell weight.
+
+    A cell is in the picked layer when its depth is nearer to the picked one than half the
+    depth range of the candidates with weight. Cells beyond the grid repeat its edge cells.
+    """
+    h, w = depth.shape
+    r = config.radius
+    fy = source_coords(rgb.shape[0], h).astype(np.float32)[ys]
+    fx = source_coords(rgb.shape[1], w).astype(np.float32)[xs]
+    cy = np.clip(np.rint(fy).astype(np.intp), 0, h - 1)
+    cx = np.clip(np.rint(fx).astype(np.intp), 0, w - 1)
+    grid = _PaddedGrid(depth, weight, r)
+    picked, tolerance = _pick_layer(
+        rgb, ys * rgb.shape[1] + xs, fy - cy, fx - cx, cy * w + cx, grid, config
+    )
+    # Bilinear among the four cells around the pixel that lie in the picked layer.
+    y0 = np.clip(np.floor(fy).astype(np.intp), 0, h - 2) if h > 1 else np.zeros_like(cy)
+    x0 = np.clip(np.floor(fx).astype(np.intp), 0, w - 2) if w > 1 else np.zeros_like(cx)
+    ty, tx = np.clip(fy - y0, 0.0, 1.0), np.clip(fx - x0, 0.0, 1.0)
+    num = np.zeros(ys.size, np.float32)
+    den = np.zeros(ys.size, np.float32)
+    corners = [(0, 0, (1 - ty) * (1 - tx)), (0, 1, (1 - ty) * tx)]
+    corners += [(1, 0, ty * (1 - tx)), (1, 1, ty * tx)]
+    for oy, ox, bilinear in corners:
+        index = grid.index(np.minimum(y0 + oy, h - 1), np.minimum(x0 + ox, w - 1))
+        d = grid.depth[index]
+        k = bilinear * grid.weight[index] * (np.abs(d - picked) <= tolerance)
+        num += k * d
+        den += k
+    return np.where(den > _MIN_LAYER_WEIGHT, num / np.maximum(den, _FALLBACK_WEIGHT), picked)
+
+
+class _PaddedGrid:
+    """Flat depth and weight of an (h, w) grid padded by r repeated edge cells."""
+
+    def __init__(self, depth: NDArray[np.float32], weight: NDArray[np.float32], r: int) -> None:
+        self.shape, self.r, self.stride = depth.shape, r, depth.shape[1] + 2 * r
+        self.depth = np.pad(depth, r, mode="edge").ravel()
+        self.weight = np.pad(weight, r, mode="edge").ravel()
+
+    def index(self, rows: NDArray[np.intp], cols: NDArray[np.intp]) -> NDArray[np.intp]:
+        """Flat padded index of grid cells (rows, cols); either may lie up to r cells outside."""
+        return (rows + self.r) * self.stride + cols + self.r
+
+
+def _pick_layer(
+    rgb: NDArray[np.uint8],
+    pixels: NDArray[np.intp],
+    oy: NDArray[np.float32],
+    ox: NDArray[np.float32],
+    cell: NDArray[np.intp],
+    grid: _PaddedGrid,
+    config: SnapConfig,
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Depth of the picked cell (n,) and the layer tolerance (n,) of each pixel.
+
+    ``pixels``: flat image index; ``oy``, ``ox``: offset in cells from the centre of the
+    pixel's nearest cell ``cell`` (flat index into the (h, w) grid).
+    """
+    h, w = grid.shape
+    r = grid.r
+    offsets = np.arange(-r, r + 1)
+    dy, dx = (a.ravel() for a in np.meshgrid(offsets, offsets, indexing="ij"))
+    spatial = np.float32(0.5 / config.spatial_sigma**2)
+    colour_scale = np.float32(0.5 / config.color_sigma**2)
+    # Per padded cell: colour (centred on mid-grey) and log(weight) - |colour|^2 / (2 s_c^2).
+    colour = np.pad(
+        cell_mean_colour(rgb, (h, w)) - np.float32(128.0), ((r, r), (r, r), (0, 0)), mode="edge"
+    )
+    colour = colour.reshape(-1, 3).T.copy()
+    log_w = np.full(grid.weight.size, _NO_WEIGHT_SCORE, np.float32)
+    np.log(grid.weight, out=log_w, where=grid.weight > 0)
+    own = log_w - colour_scale * np.square(colour).sum(axis=0)
+    # Group the pixels by nearest cell (padded to m per cell): one matrix product per group.
+    order = np.argsort(cell, kind="stable")
+    sorted_cell = cell[order]
+    first = np.empty(cell.size, bool)
+    first[0], first[1:] = True, sorted_cell[1:] != sorted_cell[:-1]
+    starts = np.flatnonzero(first)
+    group = np.cumsum(first) - 1
+    rank = np.arange(cell.size) - starts[group]
+    m = int(rank.max()) + 1
+    cells = sorted_cell[starts]
+    pixel = np.empty((cell.size, 6), np.float32)
+    pixel[:, 0] = 1.0
+    pixel[:, 1] = (2.0 * spatial) * oy[order]
+    pixel[:, 2] = (2.0 * spatial) * ox[order]
+    pixel[:, 3:] = np.take(rgb.reshape(-1, 3), pixels[order], axis=0)
+    pixel[:, 3:] -= np.float32(128.0)
+    pixel[:, 3:] *= 2.0 * colour_scale
+    features = np.zeros((cells.size, m, 6), np.float32)
+    features.reshape(-1, 6)[group * m + rank] = pixel
+    flat = grid.index(cells // w, cells % w)[:, None] + (dy * grid.stride + dx)
+    candidates = np.empty((cells.size, 6, dy.size), np.float32)
+    candidates[:, 0] = own[flat] - spatial * (dy * dy + dx * dx).astype(np.float32)
+    candidates[:, 1] = dy
+    candidates[:, 2] = dx
+    for channel in range(3):
+        candidates[:, 3 + channel] = colour[channel][flat]
+    best = np.empty((cells.size, m), np.intp)
+    for start in range(0, cells.size, _CHUNK_CELLS):
+        part = slice(start, start + _CHUNK_CELLS)
+        best[part] = np.argmax(features[part] @ candidates[part], axis=2)
+    candidate_depth = grid.depth[flat]
+    usable = grid.weight[flat] > 0
+    lo = np.where(usable, candidate_depth, np.inf).min(axis=1)
+    hi = np.where(usable, candidate_depth, -np.inf).max(axis=1)
+    picked = np.empty(cell.size, np.float32)
+    tolerance = np.empty(cell.size, np.float32)
+    picked[order] = np.take_along_axis(candidate_depth, best, axis=1)[group, rank]
+    tolerance[order] = (0.5 * (hi - lo))[group]
+    return picked, tolerance
