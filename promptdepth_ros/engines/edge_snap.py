@@ -14,6 +14,7 @@ against that cell's candidates with one small matrix product, never an (n, k, 3)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,11 +38,24 @@ class SnapConfig:
     color_sigma: float
 
 
-def _cell_membership(n_image: int, n_grid: int) -> sp.csr_matrix:
-    """(n_grid, n_image) 0/1 float32 matrix: which grid cell each image row (or column) is in."""
-    cells = block_index(n_image, n_grid)
-    ones = np.ones(n_image, np.float32)
-    return sp.csr_matrix((ones, (cells, np.arange(n_image))), shape=(n_grid, n_image))
+@lru_cache(maxsize=8)
+def _cell_sums(
+    image_hw: tuple[int, int], grid_hw: tuple[int, int]
+) -> tuple[sp.csr_matrix, sp.csr_matrix, NDArray[np.float32]]:
+    """Sparse 0/1 sums over the cells of an (h, w) grid: rows (h, H), interleaved RGB columns
+    (w * 3, W * 3), and the pixel count (h, w, 1) of each cell."""
+    rows, cols = block_index(image_hw[0], grid_hw[0]), block_index(image_hw[1], grid_hw[1])
+    by_row = sp.csr_matrix(
+        (np.ones(rows.size, np.float32), (rows, np.arange(rows.size))),
+        shape=(grid_hw[0], image_hw[0]),
+    )
+    rgb_cols = (cols[:, None] * 3 + np.arange(3)).ravel()
+    by_col = sp.csr_matrix(
+        (np.ones(rgb_cols.size, np.float32), (rgb_cols, np.arange(rgb_cols.size))),
+        shape=(grid_hw[1] * 3, image_hw[1] * 3),
+    )
+    counts = np.outer(np.bincount(rows), np.bincount(cols)).astype(np.float32)
+    return by_row, by_col, counts[:, :, None]
 
 
 def cell_mean_colour(rgb: NDArray[np.uint8], grid_hw: tuple[int, int]) -> NDArray[np.float32]:
@@ -50,13 +64,10 @@ def cell_mean_colour(rgb: NDArray[np.uint8], grid_hw: tuple[int, int]) -> NDArra
     The grid must not be finer than the image (every cell holds at least one pixel).
     """
     height, width = rgb.shape[:2]
-    gh, gw = grid_hw
-    rows, cols = _cell_membership(height, gh), _cell_membership(width, gw)
-    by_row = np.asarray(rows @ rgb.reshape(height, width * 3).astype(np.float32))
-    by_col = by_row.reshape(gh, width, 3).transpose(1, 0, 2).reshape(width, gh * 3)
-    sums = np.asarray(cols @ by_col).reshape(gw, gh, 3).transpose(1, 0, 2)
-    counts = np.outer(rows.sum(axis=1), cols.sum(axis=1))[:, :, None]
-    return (sums / counts).astype(np.float32)
+    by_row, by_col, counts = _cell_sums((height, width), grid_hw)
+    row_sums = by_row @ rgb.reshape(height, width * 3).astype(np.float32)  # (h, W * 3)
+    sums = np.asarray(by_col @ row_sums.T).T  # (h, w * 3)
+    return (sums.reshape(*grid_hw, 3) / counts).astype(np.float32, copy=False)
 
 
 def snap_to_edges(
