@@ -14,6 +14,8 @@ from numpy.typing import NDArray
 
 from promptdepth_ros.errors import InputError
 
+_MAX_STRIDED_BLOCK = 16  # samples per block up to which equal blocks are summed by slices
+
 
 def block_index(n: int, n_out: int) -> NDArray[np.intp]:
     """Block (n,) of each of ``n`` samples split into ``n_out`` contiguous blocks: i*n_out // n."""
@@ -34,11 +36,25 @@ def mean_pool_valid(
     """
     h, w = values.shape
     out_h, out_w = out_hw
-    n_cells = out_h * out_w
-    cell = (block_index(h, out_h)[:, None] * out_w + block_index(w, out_w)).ravel()
-    sums = np.bincount(cell, np.where(valid, values, 0.0).ravel(), n_cells)
-    counts = np.bincount(cell, valid.ravel().astype(np.float64), n_cells)
-    totals = np.bincount(cell, minlength=n_cells).astype(np.float64)
+    kept_values = np.where(valid, values, 0.0)
+    fy, fx = h // out_h, w // out_w
+    if fy * out_h == h and fx * out_w == w and fy * fx <= _MAX_STRIDED_BLOCK:
+        # Small equal blocks: one strided slice per position in the block (sums of float32
+        # depths are exact in float64, so the order does not matter).
+        sums = np.zeros(out_hw, np.float64)
+        counts = np.zeros(out_hw, np.float64)
+        for dy in range(fy):
+            for dx in range(fx):
+                sums += kept_values[dy::fy, dx::fx]
+                counts += valid[dy::fy, dx::fx]
+        sums, counts = sums.ravel(), counts.ravel()
+        totals = np.full(counts.shape, fy * fx, np.float64)
+    else:
+        n_cells = out_h * out_w
+        cell = (block_index(h, out_h)[:, None] * out_w + block_index(w, out_w)).ravel()
+        sums = np.bincount(cell, kept_values.ravel(), n_cells)
+        counts = np.bincount(cell, valid.ravel().astype(np.float64), n_cells)
+        totals = np.bincount(cell, minlength=n_cells).astype(np.float64)
     kept = counts > min_valid_fraction * totals
     means = np.where(kept, sums / np.maximum(counts, 1.0), np.nan).astype(np.float32)
     return means.reshape(out_hw), kept.reshape(out_hw)
