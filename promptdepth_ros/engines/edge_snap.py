@@ -70,6 +70,25 @@ def cell_mean_colour(rgb: NDArray[np.uint8], grid_hw: tuple[int, int]) -> NDArra
     return (sums.reshape(*grid_hw, 3) / counts).astype(np.float32, copy=False)
 
 
+class _AxisMap:
+    """Image rows (or columns) onto grid cells, as small per-pixel tables of one axis.
+
+    nearest: nearest cell; offset: position minus that cell's centre, in cells; slot: index
+    among the pixels of that cell (``block`` at most); low, t: the lower of the two cells a
+    bilinear upsampling reads and the weight of the upper one.
+    """
+
+    def __init__(self, n_image: int, n_grid: int) -> None:
+        coord = source_coords(n_image, n_grid).astype(np.float32)
+        self.nearest = np.clip(np.rint(coord).astype(np.intp), 0, n_grid - 1)
+        self.offset = coord - self.nearest
+        first = np.searchsorted(self.nearest, np.arange(n_grid))
+        self.slot = np.arange(n_image) - first[self.nearest]
+        self.block = int(self.slot.max()) + 1
+        low = np.clip(np.floor(coord).astype(np.intp), 0, max(n_grid - 2, 0))
+        self.low, self.t = low, np.clip(coord - low, 0.0, 1.0)
+
+
 def snap_to_edges(
     rgb: NDArray[np.uint8],
     ys: NDArray[np.intp],
@@ -84,19 +103,11 @@ def snap_to_edges(
     depth range of the candidates with weight. Cells beyond the grid repeat its edge cells.
     """
     h, w = depth.shape
-    r = config.radius
-    fy = source_coords(rgb.shape[0], h).astype(np.float32)[ys]
-    fx = source_coords(rgb.shape[1], w).astype(np.float32)[xs]
-    cy = np.clip(np.rint(fy).astype(np.intp), 0, h - 1)
-    cx = np.clip(np.rint(fx).astype(np.intp), 0, w - 1)
-    grid = _PaddedGrid(depth, weight, r)
-    picked, tolerance = _pick_layer(
-        rgb, ys * rgb.shape[1] + xs, fy - cy, fx - cx, cy * w + cx, grid, config
-    )
+    rows, cols = _AxisMap(rgb.shape[0], h), _AxisMap(rgb.shape[1], w)
+    grid = _PaddedGrid(depth, weight, config.radius)
+    picked, tolerance = _pick_layer(rgb, ys, xs, rows, cols, grid, config)
     # Bilinear among the four cells around the pixel that lie in the picked layer.
-    y0 = np.clip(np.floor(fy).astype(np.intp), 0, h - 2) if h > 1 else np.zeros_like(cy)
-    x0 = np.clip(np.floor(fx).astype(np.intp), 0, w - 2) if w > 1 else np.zeros_like(cx)
-    ty, tx = np.clip(fy - y0, 0.0, 1.0), np.clip(fx - x0, 0.0, 1.0)
+    y0, x0, ty, tx = rows.low[ys], cols.low[xs], rows.t[ys], cols.t[xs]
     num = np.zeros(ys.size, np.float32)
     den = np.zeros(ys.size, np.float32)
     corners = [(0, 0, (1 - ty) * (1 - tx)), (0, 1, (1 - ty) * tx)]
@@ -125,18 +136,14 @@ class _PaddedGrid:
 
 def _pick_layer(
     rgb: NDArray[np.uint8],
-    pixels: NDArray[np.intp],
-    oy: NDArray[np.float32],
-    ox: NDArray[np.float32],
-    cell: NDArray[np.intp],
+    ys: NDArray[np.intp],
+    xs: NDArray[np.intp],
+    rows: _AxisMap,
+    cols: _AxisMap,
     grid: _PaddedGrid,
     config: SnapConfig,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """Depth of the picked cell (n,) and the layer tolerance (n,) of each pixel.
-
-    ``pixels``: flat image index; ``oy``, ``ox``: offset in cells from the centre of the
-    pixel's nearest cell ``cell`` (flat index into the (h, w) grid).
-    """
+    """Depth of the picked cell (n,) and the layer tolerance (n,) of each pixel (ys, xs)."""
     h, w = grid.shape
     r = grid.r
     offsets = np.arange(-r, r + 1)
@@ -151,25 +158,24 @@ def _pick_layer(
     log_w = np.full(grid.weight.size, _NO_WEIGHT_SCORE, np.float32)
     np.log(grid.weight, out=log_w, where=grid.weight > 0)
     own = log_w - colour_scale * np.square(colour).sum(axis=0)
-    # Group the pixels by nearest cell (padded to m per cell): one matrix product per group.
-    order = np.argsort(cell, kind="stable")
-    sorted_cell = cell[order]
-    first = np.empty(cell.size, bool)
-    first[0], first[1:] = True, sorted_cell[1:] != sorted_cell[:-1]
-    starts = np.flatnonzero(first)
-    group = np.cumsum(first) - 1
-    rank = np.arange(cell.size) - starts[group]
-    m = int(rank.max()) + 1
-    cells = sorted_cell[starts]
-    pixel = np.empty((cell.size, 6), np.float32)
+    # The pixels of each cell the band touches, in a fixed slot per pixel of the cell: one
+    # (m, 6) @ (6, k) product of pixel and candidate features per cell.
+    cell = rows.nearest[ys] * w + cols.nearest[xs]
+    used = np.zeros(h * w, bool)
+    used[cell] = True
+    cells = np.flatnonzero(used)
+    group = (np.cumsum(used) - 1)[cell]
+    m = rows.block * cols.block
+    position = group * m + rows.slot[ys] * cols.block + cols.slot[xs]
+    pixel = np.empty((ys.size, 6), np.float32)
     pixel[:, 0] = 1.0
-    pixel[:, 1] = (2.0 * spatial) * oy[order]
-    pixel[:, 2] = (2.0 * spatial) * ox[order]
-    pixel[:, 3:] = np.take(rgb.reshape(-1, 3), pixels[order], axis=0)
+    pixel[:, 1] = (2.0 * spatial) * rows.offset[ys]
+    pixel[:, 2] = (2.0 * spatial) * cols.offset[xs]
+    pixel[:, 3:] = np.take(rgb.reshape(-1, 3), ys * rgb.shape[1] + xs, axis=0)
     pixel[:, 3:] -= np.float32(128.0)
     pixel[:, 3:] *= 2.0 * colour_scale
     features = np.zeros((cells.size, m, 6), np.float32)
-    features.reshape(-1, 6)[group * m + rank] = pixel
+    features.reshape(-1, 6)[position] = pixel
     flat = grid.index(cells // w, cells % w)[:, None] + (dy * grid.stride + dx)
     candidates = np.empty((cells.size, 6, dy.size), np.float32)
     candidates[:, 0] = own[flat] - spatial * (dy * dy + dx * dx).astype(np.float32)
@@ -185,8 +191,5 @@ def _pick_layer(
     usable = grid.weight[flat] > 0
     lo = np.where(usable, candidate_depth, np.inf).min(axis=1)
     hi = np.where(usable, candidate_depth, -np.inf).max(axis=1)
-    picked = np.empty(cell.size, np.float32)
-    tolerance = np.empty(cell.size, np.float32)
-    picked[order] = np.take_along_axis(candidate_depth, best, axis=1)[group, rank]
-    tolerance[order] = (0.5 * (hi - lo))[group]
-    return picked, tolerance
+    picked = np.take_along_axis(candidate_depth, best, axis=1).ravel()[position]
+    return picked, (0.5 * (hi - lo))[group]
