@@ -74,8 +74,8 @@ def bilateral_denoise(
     """
     # Compare neighbours with a robust local estimate, not the noisy centre value itself.
     reference = median_filter(depth, radius)
-    scale = np.float32(np.sqrt(0.5)) / (np.float32(sigma_rel) * reference)
-    num, den = _range_weighted_sums(depth, weight, reference, scale, radius)
+    neg_inv_var = np.float32(-0.5) / np.square(np.float32(sigma_rel) * reference)
+    num, den = _range_weighted_sums(depth, weight, reference, neg_inv_var, radius)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0.0, num / den, depth)
 
@@ -84,14 +84,14 @@ def _range_weighted_sums(
     depth: NDArray[np.float32],
     weight: NDArray[np.float32],
     reference: NDArray[np.float32],
-    scale: NDArray[np.float32],
+    neg_inv_var: NDArray[np.float32],
     radius: int,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Sums over the (2r+1)^2 window of w * d and w, w = weight * spatial * range kernel.
 
-    Spatial kernel: Gaussian with sigma r / 1.5; range kernel: exp(-((d - reference) *
-    scale)^2). Beyond the grid, depth repeats its edge and weight is 0. In-place float32
-    buffers: no (h, w, k) temporary.
+    Spatial kernel: Gaussian with sigma r / 1.5; range kernel: exp(neg_inv_var *
+    (d - reference)^2), neg_inv_var = -1 / (2 sigma^2). Beyond the grid, depth repeats its
+    edge and weight is 0. In-place float32 buffers: no (h, w, k) temporary.
     """
     padded_d = np.pad(depth, radius, mode="edge")
     padded_w = np.pad(weight, radius)
@@ -104,9 +104,8 @@ def _range_weighted_sums(
             d = _shifted(padded_d, dy, dx, radius, depth.shape)
             spatial = np.float32(np.exp(-0.5 * (dy * dy + dx * dx) / spatial_sigma**2))
             np.subtract(d, reference, out=kernel)
-            kernel *= scale
             np.square(kernel, out=kernel)
-            np.negative(kernel, out=kernel)
+            kernel *= neg_inv_var
             np.exp(kernel, out=kernel)
             kernel *= _shifted(padded_w, dy, dx, radius, depth.shape)
             kernel *= spatial
@@ -128,9 +127,9 @@ def refill_from_measured(
     rings on another surface (across an edge) do not. Cells without such neighbours keep
     their depth.
     """
-    scale = np.float32(np.sqrt(0.5)) / (np.float32(sigma_rel) * depth)
+    neg_inv_var = np.float32(-0.5) / np.square(np.float32(sigma_rel) * depth)
     known = measured.astype(np.float32)
-    num, den = _range_weighted_sums(depth, known, depth, scale, radius)
+    num, den = _range_weighted_sums(depth, known, depth, neg_inv_var, radius)
     out = depth.copy()
     refill = ~measured & (den > 1e-6)
     out[refill] = num[refill] / den[refill]
