@@ -5,10 +5,11 @@ nearest cell - by cell weight, distance and colour likeness, as in joint bilater
 (Kopf et al., 2007) - and interpolates bilinearly among the cells of that layer only, so depth
 never mixes across the edge and slanted surfaces stay linear.
 
-The choice maximises log(weight) - |offset|^2 / (2 sigma_s^2) - |colour|^2 / (2 sigma_c^2).
-Expanded, the terms a pixel shares with all its candidates drop out and the rest is a dot
-product of 6 pixel features with 6 candidate features, so the pixels of one cell are scored
-against that cell's candidates with one small matrix product, never an (n, k, 3) temporary.
+The choice maximises log(weight) - |offset|^2 / (2 sigma_s^2) - |colour difference|^2 /
+(2 sigma_c^2) (the log of the joint bilateral weight, so no exp underflows to a tie). Expanded,
+the terms a pixel shares with all its candidates drop out and the rest is a dot product of 6
+pixel features with 6 candidate features, so the pixels of one cell are scored against that
+cell's candidates with one small matrix product, never an (n, k, 3) temporary.
 """
 
 from __future__ import annotations
