@@ -9,7 +9,8 @@ from scipy import ndimage
 from promptdepth_ros.engines.base import DepthEngine
 from promptdepth_ros.engines.baselines import BilinearUpsampleEngine, NearestUpsampleEngine
 from promptdepth_ros.engines.depth_filters import median_filter, refill_from_measured
-from promptdepth_ros.engines.guided import GuidedConfig, GuidedEngine, cell_mean_colour
+from promptdepth_ros.engines.edge_snap import cell_mean_colour
+from promptdepth_ros.engines.guided import GuidedConfig, GuidedEngine
 from promptdepth_ros.engines.resampling import resize_nearest
 from promptdepth_ros.errors import ConfigError, InputError
 from promptdepth_ros.eval.metrics import depth_metrics

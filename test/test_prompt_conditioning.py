@@ -185,6 +185,7 @@ def _brute_force_fill(depth, k, max_distance_px):
         ((30, 60), 0.02, 8, 12.0),
         ((48, 64), 0.002, 4, 0.0),  # holes beyond GRID_SEARCH_PX: the KD-tree finishes them
         ((48, 64), 0.004, 3, 40.0),
+        ((96, 128), 0.003, 4, 24.0),  # KD-tree over the returns near the far holes only
     ],
 )
 def test_fill_matches_brute_force_knn_on_random_sparse_prompts(shape, density, k, max_distance_px):

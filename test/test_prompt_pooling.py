@@ -95,3 +95,17 @@ def test_min_pool_axis_equals_the_brute_force_block_minimum(grid, axis):
 def test_min_pool_axis_rejects_sizes_outside_the_axis(size):
     with pytest.raises(InputError, match="0 < size <= 5"):
         min_pool_axis(np.ones((2, 5)), size, axis=1)
+
+
+@pytest.mark.parametrize("out_hw", [(6, 8), (3, 4), (2, 2)])  # 2x2, 4x4 (strided), 6x8 blocks
+def test_mean_pool_valid_of_equal_blocks_is_the_block_mean(out_hw):
+    rng = np.random.default_rng(3)
+    values = rng.uniform(0.1, 20.0, (12, 16)).astype(np.float32)
+    valid = rng.random(values.shape) > 0.3
+    means, kept = mean_pool_valid(values, valid, out_hw, 0.25)
+    fy, fx = 12 // out_hw[0], 16 // out_hw[1]
+    blocks = np.where(valid, values, np.nan).reshape(out_hw[0], fy, out_hw[1], fx)
+    share = np.isfinite(blocks).mean(axis=(1, 3))
+    np.testing.assert_array_equal(kept, share > 0.25)
+    np.testing.assert_allclose(means[kept], np.nanmean(blocks, axis=(1, 3))[kept], rtol=1e-6)
+    assert np.isnan(means[~kept]).all()

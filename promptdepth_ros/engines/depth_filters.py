@@ -72,24 +72,47 @@ def bilateral_denoise(
 
     A pixel with no weight in its window keeps its depth.
     """
+    # Compare neighbours with a robust local estimate, not the noisy centre value itself.
+    reference = median_filter(depth, radius)
+    neg_inv_var = np.float32(-0.5) / np.square(np.float32(sigma_rel) * reference)
+    num, den = _range_weighted_sums(depth, weight, reference, neg_inv_var, radius)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0.0, num / den, depth)
+
+
+def _range_weighted_sums(
+    depth: NDArray[np.float32],
+    weight: NDArray[np.float32],
+    reference: NDArray[np.float32],
+    neg_inv_var: NDArray[np.float32],
+    radius: int,
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Sums over the (2r+1)^2 window of w * d and w, w = weight * spatial * range kernel.
+
+    Spatial kernel: Gaussian with sigma r / 1.5; range kernel: exp(neg_inv_var *
+    (d - reference)^2), neg_inv_var = -1 / (2 sigma^2). Beyond the grid, depth repeats its
+    edge and weight is 0. In-place float32 buffers: no (h, w, k) temporary.
+    """
     padded_d = np.pad(depth, radius, mode="edge")
-    padded_w = np.pad(weight, radius, mode="constant")
+    padded_w = np.pad(weight, radius)
     spatial_sigma = max(radius, 1) / 1.5
     num = np.zeros_like(depth)
     den = np.zeros_like(depth)
-    # Compare neighbours with a robust local estimate, not the noisy centre value itself.
-    reference = median_filter(depth, radius)
-    scale = np.float32(np.sqrt(0.5)) / (np.float32(sigma_rel) * reference)
+    kernel = np.empty_like(depth)
     for dy in range(-radius, radius + 1):
         for dx in range(-radius, radius + 1):
             d = _shifted(padded_d, dy, dx, radius, depth.shape)
             spatial = np.float32(np.exp(-0.5 * (dy * dy + dx * dx) / spatial_sigma**2))
-            z = (d - reference) * scale
-            w = np.exp(-(z * z)) * (_shifted(padded_w, dy, dx, radius, depth.shape) * spatial)
-            num += w * d
-            den += w
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0.0, num / den, depth)
+            np.subtract(d, reference, out=kernel)
+            np.square(kernel, out=kernel)
+            kernel *= neg_inv_var
+            np.exp(kernel, out=kernel)
+            kernel *= _shifted(padded_w, dy, dx, radius, depth.shape)
+            kernel *= spatial
+            den += kernel
+            kernel *= d
+            num += kernel
+    return num, den
 
 
 def refill_from_measured(
@@ -104,20 +127,10 @@ def refill_from_measured(
     rings on another surface (across an edge) do not. Cells without such neighbours keep
     their depth.
     """
-    w = depth.shape[1]
-    ys, xs = np.nonzero(~measured)
-    stride = w + 2 * radius
-    offsets = np.arange(-radius, radius + 1)
-    dy, dx = (a.ravel() for a in np.meshgrid(offsets, offsets, indexing="ij"))
-    flat = ((ys + radius) * stride + xs + radius)[:, None] + (dy * stride + dx)
-    values = np.take(np.pad(depth, radius, mode="edge").ravel(), flat)
-    known = np.take(np.pad(measured, radius).ravel(), flat)
-    own = depth[ys, xs][:, None]
-    spatial = np.exp(-0.5 * (dy * dy + dx * dx) / (max(radius, 1) / 1.5) ** 2).astype(np.float32)
-    z = (values - own) / (np.float32(sigma_rel) * own)
-    weights = known * spatial * np.exp(-0.5 * z * z)
-    den = weights.sum(axis=1)
-    num = np.einsum("ij,ij->i", weights, values)
+    neg_inv_var = np.float32(-0.5) / np.square(np.float32(sigma_rel) * depth)
+    known = measured.astype(np.float32)
+    num, den = _range_weighted_sums(depth, known, depth, neg_inv_var, radius)
     out = depth.copy()
-    out[ys, xs] = np.where(den > 1e-6, num / np.maximum(den, 1e-6), depth[ys, xs])
+    refill = ~measured & (den > 1e-6)
+    out[refill] = num[refill] / den[refill]
     return out

@@ -18,23 +18,20 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy import ndimage
 
 from promptdepth_ros.camera.model import CameraModel
 from promptdepth_ros.engines.base import DepthResult
 from promptdepth_ros.engines.depth_filters import bilateral_denoise, refill_from_measured
+from promptdepth_ros.engines.edge_snap import SnapConfig, snap_to_edges
 from promptdepth_ros.engines.prompt_input import mask_unsupported, prompt_grid, require_prompt
 from promptdepth_ros.engines.resampling import resize_image, source_coords
 from promptdepth_ros.engines.spec import EngineSpec, ResolvedBackend
 from promptdepth_ros.errors import ConfigError
 from promptdepth_ros.prompt.conditioning import ConditionedPrompt
-from promptdepth_ros.prompt.pooling import block_index
 
-_FALLBACK_WEIGHT = 1e-6
 _DENSE_PROMPT = 0.9  # measured share above which a cell's neighbours are measurements
-_MIN_LAYER_WEIGHT = 0.1  # less in-layer bilinear weight than this: keep the picked cell
 
 
 @dataclass(frozen=True)
@@ -110,28 +107,6 @@ class GuidedConfig:
                 raise ConfigError(f"guided.{name} must be in (0, 1], got {value}")
 
 
-def _cell_membership(n_image: int, n_grid: int) -> sp.csr_matrix:
-    """(n_grid, n_image) 0/1 float32 matrix: which grid cell each image row (or column) is in."""
-    cells = block_index(n_image, n_grid)
-    ones = np.ones(n_image, np.float32)
-    return sp.csr_matrix((ones, (cells, np.arange(n_image))), shape=(n_grid, n_image))
-
-
-def cell_mean_colour(rgb: NDArray[np.uint8], grid_hw: tuple[int, int]) -> NDArray[np.float32]:
-    """Mean colour (h, w, 3) float32 of the image pixels inside each cell of an (h, w) grid.
-
-    The grid must not be finer than the image (every cell holds at least one pixel).
-    """
-    height, width = rgb.shape[:2]
-    gh, gw = grid_hw
-    rows, cols = _cell_membership(height, gh), _cell_membership(width, gw)
-    by_row = np.asarray(rows @ rgb.reshape(height, width * 3).astype(np.float32))
-    by_col = by_row.reshape(gh, width, 3).transpose(1, 0, 2).reshape(width, gh * 3)
-    sums = np.asarray(cols @ by_col).reshape(gw, gh, 3).transpose(1, 0, 2)
-    counts = np.outer(rows.sum(axis=1), cols.sum(axis=1))[:, :, None]
-    return (sums / counts).astype(np.float32)
-
-
 def discontinuity_mask(depth: NDArray[np.float32], edge_ratio: float) -> NDArray[np.bool_]:
     """(h, w) True near depth steps larger than ``edge_ratio`` - 1 (relative) in a 3x3 window.
 
@@ -195,7 +170,12 @@ class GuidedEngine:
         ys, xs = np.nonzero(band)
         if ys.size:
             weight = np.where(on_edge, weight * cfg.edge_weight, weight)
-            out[ys, xs] = self._snap(rgb, ys, xs, depth, weight, dense)
+            r = 1
+            if not dense:  # reach the next measured row of a sparse prompt
+                reach = round(cfg.snap_reach_px * depth.shape[1] / image_hw[1])
+                r = min(cfg.snap_radius, max(1, reach))
+            snap = SnapConfig(r, cfg.spatial_sigma, cfg.color_sigma)
+            out[ys, xs] = snap_to_edges(rgb, ys, xs, depth, weight, snap)
         return DepthResult(depth_m=mask_unsupported(out, prompt))
 
     def _grid_hw(self, prompt: ConditionedPrompt, image_hw: tuple[int, int]) -> tuple[int, int]:
@@ -210,75 +190,6 @@ class GuidedEngine:
         rows = min(math.ceil(image_hw[0] / cell), -(-h // factor))
         cols = min(math.ceil(image_hw[1] / cell), -(-w // factor))
         return rows, cols
-
-    def _snap(
-        self,
-        rgb: NDArray[np.uint8],
-        ys: NDArray[np.intp],
-        xs: NDArray[np.intp],
-        depth: NDArray[np.float32],
-        weight: NDArray[np.float32],
-        dense: bool,
-    ) -> NDArray[np.float32]:
-        """Depth (n,) metres at image pixels (ys, xs) near a discontinuity.
-
-        Each pixel picks the surface (layer) of the best of the (2r+1)^2 cells around its
-        nearest cell - by cell weight, distance and colour likeness - and interpolates
-        bilinearly among the cells of that layer only, so depth never mixes across the edge
-        and slanted surfaces stay linear. A cell is in the picked layer when its depth is
-        nearer to the picked one than half the depth range of the candidates.
-        """
-        cfg = self.config
-        h, w = depth.shape
-        r = 1
-        if not dense:  # reach the next measured row of a sparse prompt
-            r = min(cfg.snap_radius, max(1, round(cfg.snap_reach_px * w / rgb.shape[1])))
-        fy = source_coords(rgb.shape[0], h).astype(np.float32)[ys]
-        fx = source_coords(rgb.shape[1], w).astype(np.float32)[xs]
-        cy = np.clip(np.rint(fy).astype(np.intp), 0, h - 1)
-        cx = np.clip(np.rint(fx).astype(np.intp), 0, w - 1)
-        # Candidate cells as flat indices into a grid padded by r (edge cells repeated).
-        pad = ((r, r), (r, r))
-        stride = w + 2 * r
-        offsets = np.arange(-r, r + 1)
-        dy, dx = (a.ravel() for a in np.meshgrid(offsets, offsets, indexing="ij"))
-        flat = ((cy + r) * stride + cx + r)[:, None] + (dy * stride + dx)
-        depth_p = np.pad(depth, pad, mode="edge").ravel()
-        weight_p = np.pad(weight, pad, mode="edge").ravel()
-        colour_p = np.pad(cell_mean_colour(rgb, (h, w)), (*pad, (0, 0)), mode="edge")
-        pixel = rgb[ys, xs].astype(np.float32)
-        offset_y, offset_x = dy.astype(np.float32), dx.astype(np.float32)
-        exponent = np.square(offset_y - (fy - cy)[:, None]) + np.square(
-            offset_x - (fx - cx)[:, None]
-        )
-        exponent *= np.float32(-0.5 / cfg.spatial_sigma**2)
-        colour_scale = np.float32(-0.5 / cfg.color_sigma**2)
-        for channel in range(3):
-            diff = np.take(colour_p[:, :, channel].ravel(), flat) - pixel[:, channel, None]
-            exponent += colour_scale * np.square(diff)
-        cell_weight = np.take(weight_p, flat)
-        score = cell_weight * np.exp(exponent)
-        candidates = np.take(depth_p, flat)
-        picked = np.take_along_axis(candidates, np.argmax(score, axis=1)[:, None], 1)[:, 0]
-        usable = cell_weight > 0
-        lo = np.where(usable, candidates, np.inf).min(axis=1)
-        hi = np.where(usable, candidates, -np.inf).max(axis=1)
-        tolerance = 0.5 * (hi - lo)
-        # Bilinear among the four cells around the pixel that lie in the picked layer.
-        y0 = np.clip(np.floor(fy).astype(np.intp), 0, h - 2) if h > 1 else np.zeros_like(cy)
-        x0 = np.clip(np.floor(fx).astype(np.intp), 0, w - 2) if w > 1 else np.zeros_like(cx)
-        ty, tx = np.clip(fy - y0, 0.0, 1.0), np.clip(fx - x0, 0.0, 1.0)
-        num = np.zeros(ys.size, np.float32)
-        den = np.zeros(ys.size, np.float32)
-        corners = [(0, 0, (1 - ty) * (1 - tx)), (0, 1, (1 - ty) * tx)]
-        corners += [(1, 0, ty * (1 - tx)), (1, 1, ty * tx)]
-        for oy, ox, bilinear in corners:
-            index = (np.minimum(y0 + oy, h - 1) + r) * stride + np.minimum(x0 + ox, w - 1) + r
-            d = depth_p[index]
-            k = bilinear * weight_p[index] * (np.abs(d - picked) <= tolerance)
-            num += k * d
-            den += k
-        return np.where(den > _MIN_LAYER_WEIGHT, num / np.maximum(den, _FALLBACK_WEIGHT), picked)
 
     def close(self) -> None:
         """Nothing to release."""

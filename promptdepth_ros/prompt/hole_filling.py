@@ -25,7 +25,7 @@ def fill_prompt_holes(
     Holes farther than ``max_distance_px`` from every valid pixel stay NaN (0 = no limit); the
     bound is inclusive and only neighbours within it count. The k-NN is exact (equidistant
     neighbours in any order): a ring-by-ring search on the pixel grid up to ``GRID_SEARCH_PX``,
-    then a KD-tree for the holes it leaves.
+    then a KD-tree of the valid pixels near the holes it leaves.
     """
     depth = np.array(depth_m, dtype=np.float32)
     if depth.ndim != 2:
@@ -117,7 +117,8 @@ def _fill_on_grid(
             found[:, over] = part
             got[over] = need[over]
         total = np.where(found, sample, np.float32(0.0)).sum(axis=0, dtype=np.float64)
-        acc += np.stack([total, got, got * math.sqrt(level)]) / math.sqrt(level)
+        acc[:2] += np.stack([total, got]) / math.sqrt(level)
+        acc[2] += got  # exact: a count scaled and unscaled by sqrt(level) can miss k
         done = acc[2] >= k
         if done.any():
             out[ids[done]] = acc[0, done] / acc[1, done]
@@ -138,12 +139,28 @@ def _fill_with_kdtree(
     # cKDTree's bound is exclusive; holes exactly ``bound`` px away are still filled.
     upper = float(np.nextafter(bound, np.inf))
     points = np.column_stack(np.unravel_index(holes, depth.shape))
-    # Neighbours beyond the bound come back with distance inf and index n_valid (weight 0).
-    distances, index = cKDTree(np.argwhere(valid)).query(points, k=k, distance_upper_bound=upper)
+    # Only valid pixels within the bound of one of these holes can be a neighbour: the tree
+    # holds those alone (a band around the large holes, not the whole image).
+    near = valid & _near(points, depth.shape, bound) if math.isfinite(bound) else valid
+    # Neighbours beyond the bound come back with distance inf and index n_near (weight 0).
+    distances, index = cKDTree(np.argwhere(near)).query(points, k=k, distance_upper_bound=upper)
     if k == 1:
         distances, index = distances[:, None], index[:, None]
-    values = np.append(depth[valid], np.float32(0.0))[index]
+    values = np.append(depth[near], np.float32(0.0))[index]
     weights = 1.0 / distances  # holes are never valid pixels, so every distance is >= 1
     with np.errstate(invalid="ignore", divide="ignore"):
         filled = (weights * values).sum(axis=1) / weights.sum(axis=1)  # NaN: none in bound
     return filled.astype(np.float32)
+
+
+def _near(points: NDArray[np.intp], shape: tuple[int, ...], bound: float) -> NDArray[np.bool_]:
+    """(h, w) True within ``bound`` px of any of the (n, 2) pixel ``points`` along both axes
+    (a square around each: it holds every pixel within ``bound`` px, and is cheap to dilate)."""
+    reach = math.floor(bound)
+    top, left = np.maximum(points.min(axis=0) - reach, 0)
+    bottom, right = np.minimum(points.max(axis=0) + reach + 1, shape)
+    seeds = np.zeros((bottom - top, right - left), bool)
+    seeds[points[:, 0] - top, points[:, 1] - left] = True
+    out = np.zeros(shape, bool)
+    out[top:bottom, left:right] = ndimage.maximum_filter(seeds, size=2 * reach + 1)
+    return out
