@@ -125,10 +125,11 @@ def contact_depth_for_clearance(
 def in_grasp_frames(
     points: NDArray[np.float64], centres: NDArray[np.float64], rotations: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """Points (K, 3) in the frames of grasp poses (m, 3) / (m, 3, 3): (K, m, 3), one BLAS call."""
+    """Points (K, 3) in the frames of grasp poses (m, 3) / (m, 3, 3): (m, 3, K), one BLAS call;
+    each pose's x, y and z are contiguous rows."""
     axes = rotations.transpose(0, 2, 1).reshape(-1, 3)
-    offsets = np.einsum("mji,mj->mi", rotations, centres).reshape(-1)
-    return (points @ axes.T - offsets).reshape(len(points), -1, 3)
+    offsets = np.einsum("mji,mj->mi", rotations, centres).reshape(-1, 1)
+    return (axes @ points.T - offsets).reshape(len(centres), 3, len(points))
 
 
 def local_coordinates(
@@ -161,10 +162,10 @@ def contact_depth_below_object(
     for start in range(0, len(centres), _CHUNK):
         sl = slice(start, start + _CHUNK)
         local = in_grasp_frames(points, centres[sl], rotations[sl])
-        footprint = (np.abs(local[..., 1]) <= 0.5 * gripper.palm_span_m) & (
-            np.abs(local[..., 2]) <= 0.5 * gripper.palm_height_m
+        footprint = (np.abs(local[:, 1]) <= 0.5 * gripper.palm_span_m) & (
+            np.abs(local[:, 2]) <= 0.5 * gripper.palm_height_m
         )
-        behind = np.where(footprint, local[..., 0], np.inf).min(axis=0)
+        behind = np.where(footprint, local[:, 0], np.inf).min(axis=1)
         out[sl] = gripper.finger_depth_m + behind - margin_m
     return out
 

@@ -95,18 +95,18 @@ def _closing_region(
     rows, idx, local, pad, tube = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [], [], []
     for start in range(0, len(centres), _CHUNK):
         sl = slice(start, start + _CHUNK)
-        frames = in_grasp_frames(points, centres[sl], rotations[sl])  # (K, m, 3)
-        x, y, z = frames[..., 0], np.abs(frames[..., 1]), np.abs(frames[..., 2])
-        tip = contact_depth_m[sl]
+        frames = in_grasp_frames(points, centres[sl], rotations[sl])  # (m, 3, K)
+        x, y, z = frames[:, 0], np.abs(frames[:, 1]), np.abs(frames[:, 2])
+        tip = contact_depth_m[sl, None]
         in_pad = (x <= tip) & (x >= tip - gripper.finger_depth_m)
         in_pad &= z <= 0.5 * gripper.finger_width_m
         in_tube = (np.abs(x) <= tube_half_m) & (z <= tube_half_m)
-        k, r = np.nonzero((y <= reach_m) & (in_pad | in_tube))
+        r, k = np.nonzero((y <= reach_m) & (in_pad | in_tube))  # row by row: sums as before
         rows.append(r + start)
         idx.append(k)
-        local.append(frames[k, r])
-        pad.append(in_pad[k, r])
-        tube.append(in_tube[k, r])
+        local.append(frames[r, :, k])
+        pad.append(in_pad[r, k])
+        tube.append(in_tube[r, k])
     return (
         np.concatenate(rows),
         np.concatenate(idx),
