@@ -129,7 +129,9 @@ def in_grasp_frames(
     each pose's x, y and z are contiguous rows."""
     axes = rotations.transpose(0, 2, 1).reshape(-1, 3)
     offsets = np.einsum("mji,mj->mi", rotations, centres).reshape(-1, 1)
-    return (axes @ points.T - offsets).reshape(len(centres), 3, len(points))
+    frames = axes @ points.T
+    frames -= offsets  # in place: a fresh array this large costs more than the product
+    return frames.reshape(len(centres), 3, len(points))
 
 
 def local_coordinates(
