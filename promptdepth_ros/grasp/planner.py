@@ -149,16 +149,12 @@ def _first_collision_free(
         gap = closing_gap_boxes(config.gripper, w, d)
         gap[:, 0, ::2] -= config.collision_margin_m  # grown along X and Z, not into the pads
         gap[:, 1, ::2] += config.collision_margin_m
-        # the gripper at the grasp first (a small ball of points), then the swept approach
-        still = inflate_boxes(
-            gripper_boxes(config.gripper, w, d, False), config.collision_margin_m
-        )
+        # the swept boxes hold the gripper at the grasp too: one pass over the points
+        swept = inflate_boxes(exact, config.collision_margin_m)
         hits = points_in_boxes(
-            c[free], r[free], still[free], obstacles, (gap[free], owners, label)
+            c[free], r[free], swept[free], obstacles, (gap[free], owners, label)
         )
         free[free] = hits == 0
-        swept = inflate_boxes(exact, config.collision_margin_m)
-        free[free] = points_in_boxes(c[free], r[free], swept[free], obstacles) == 0
         kept.append(rows[free])
         found += int(free.sum())
         if found >= config.top_k_per_object:
