@@ -239,10 +239,8 @@ def points_in_boxes(
     lo, hi = boxes[:, :, 0].min(axis=1), boxes[:, :, 1].max(axis=1)
     # only the points in the world bounding box of every pose's boxes can be inside one
     corners = box_corners(centres, rotations, np.stack([lo, hi], axis=1)[:, None])
-    near = np.all(
-        (points >= corners.min(axis=(0, 1, 2))) & (points <= corners.max(axis=(0, 1, 2))), axis=1
-    )
-    idx = np.flatnonzero(near)
+    near = (points >= corners.min(axis=(0, 1, 2))) & (points <= corners.max(axis=(0, 1, 2)))
+    idx = np.flatnonzero(near[:, 0] & near[:, 1] & near[:, 2])
     counts = np.zeros(len(centres), np.int64)
     for start in range(0, len(centres), _CHUNK):
         sl = slice(start, start + _CHUNK)
@@ -250,15 +248,20 @@ def points_in_boxes(
         # most points lie outside the pose's own bounding box: drop them first
         near_pose = np.ones(local[0].shape, bool)
         for axis, values in enumerate(local):
-            near_pose &= (values >= lo[sl, axis, None]) & (values <= hi[sl, axis, None])
+            near_pose &= values >= lo[sl, axis, None]
+            near_pose &= values <= hi[sl, axis, None]
         rows, k = np.nonzero(near_pose)
-        inner = np.stack([values[rows, k] for values in local], axis=1)
+        inner = [values[rows, k] for values in local]
         rows = rows + start
-        inside = np.all(
-            (inner[:, None, :] >= boxes[rows, :, 0]) & (inner[:, None, :] <= boxes[rows, :, 1]),
-            axis=2,
-        )
-        if gap is not None:
-            inside[:, -1] &= gap[1][idx[k]] != gap[2]
-        counts += np.bincount(rows[inside.any(axis=1)], minlength=len(centres))
+        # box by box and axis by axis: reductions over tiny axes are slow in numpy
+        inside = np.zeros(len(rows), bool)
+        for box in range(boxes.shape[1]):
+            in_box = np.ones(len(rows), bool)
+            for axis, values in enumerate(inner):
+                in_box &= values >= boxes[rows, box, 0, axis]
+                in_box &= values <= boxes[rows, box, 1, axis]
+            if gap is not None and box == boxes.shape[1] - 1:
+                in_box &= gap[1][idx[k]] != gap[2]
+            inside |= in_box
+        counts += np.bincount(rows[inside], minlength=len(centres))
     return counts
