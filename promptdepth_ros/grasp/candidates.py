@@ -67,19 +67,25 @@ def antipodal_pairs(
     centres, axes = [], []
     for start in range(0, len(seeds), _SEED_CHUNK):
         s = seeds[start : start + _SEED_CHUNK]
-        inward = -normals[s]
-        delta = points[None, :, :] - points[s][:, None, :]  # (S, K, 3)
-        along = np.einsum("skj,sj->sk", delta, inward)
-        off_line = np.linalg.norm(delta - along[..., None] * inward[:, None, :], axis=2)
-        opposing = normals[s] @ normals.T
+        opposing = normals[s] @ normals.T  # (S, K)
+        # opposing normals first: most pairs fail that, the geometry is for the rest only
+        row, k = np.nonzero(opposing <= limit)
+        inward = -normals[s[row]]
+        delta = points[k] - points[s[row]]
+        along = (
+            delta[:, 0] * inward[:, 0] + delta[:, 1] * inward[:, 1] + delta[:, 2] * inward[:, 2]
+        )
+        off = delta - along[:, None] * inward
+        off_line = np.sqrt(off[:, 0] * off[:, 0] + off[:, 1] * off[:, 1] + off[:, 2] * off[:, 2])
         ok = (
             (along > 2.0 * config.voxel_size_m)
             & (along <= config.gripper.max_opening_m)
             & (off_line <= line_radius)
-            & (opposing <= limit)
         )
-        best = np.argmin(np.where(ok, opposing, np.inf), axis=1)
-        has = ok[np.arange(len(s)), best]
+        masked = np.full(opposing.shape, np.inf)
+        masked[row[ok], k[ok]] = opposing[row[ok], k[ok]]
+        best = np.argmin(masked, axis=1)
+        has = np.isfinite(masked[np.arange(len(s)), best])
         partner = points[best[has]]
         centres.append(0.5 * (points[s[has]] + partner))
         axes.append(_unit(partner - points[s[has]]))
