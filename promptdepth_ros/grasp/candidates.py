@@ -72,9 +72,7 @@ def antipodal_pairs(
         row, k = np.nonzero(opposing <= limit)
         inward = -normals[s[row]]
         delta = points[k] - points[s[row]]
-        along = (
-            delta[:, 0] * inward[:, 0] + delta[:, 1] * inward[:, 1] + delta[:, 2] * inward[:, 2]
-        )
+        along = np.einsum("nj,nj->n", delta, inward)  # the same sums as the dense einsum
         off = delta - along[:, None] * inward
         off_line = np.sqrt(off[:, 0] * off[:, 0] + off[:, 1] * off[:, 1] + off[:, 2] * off[:, 2])
         ok = (
