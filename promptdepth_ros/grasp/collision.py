@@ -164,10 +164,10 @@ def contact_depth_below_object(
     for start in range(0, len(centres), _CHUNK):
         sl = slice(start, start + _CHUNK)
         local = in_grasp_frames(points, centres[sl], rotations[sl])
-        footprint = (np.abs(local[:, 1]) <= 0.5 * gripper.palm_span_m) & (
-            np.abs(local[:, 2]) <= 0.5 * gripper.palm_height_m
-        )
-        behind = np.where(footprint, local[:, 0], np.inf).min(axis=1)
+        side = np.abs(local[:, 1:], out=local[:, 1:])  # in place: y and z are only compared
+        footprint = side[:, 0] <= 0.5 * gripper.palm_span_m
+        footprint &= side[:, 1] <= 0.5 * gripper.palm_height_m
+        behind = np.min(local[:, 0], axis=1, initial=np.inf, where=footprint)
         out[sl] = gripper.finger_depth_m + behind - margin_m
     return out
 
