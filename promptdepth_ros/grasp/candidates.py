@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from promptdepth_ros.grasp.collision import blocked_matmul
 from promptdepth_ros.grasp.object_shape import plane_axes, wall_azimuth
 from promptdepth_ros.grasp.types import GraspPlannerConfig
 
@@ -67,7 +68,7 @@ def antipodal_pairs(
     centres, axes = [], []
     for start in range(0, len(seeds), _SEED_CHUNK):
         s = seeds[start : start + _SEED_CHUNK]
-        opposing = normals[s] @ normals.T  # (S, K)
+        opposing = blocked_matmul(normals[s], normals.T)  # (S, K)
         # opposing normals first: most pairs fail that, the geometry is for the rest only
         row, k = np.nonzero(opposing <= limit)
         inward = -normals[s[row]]
