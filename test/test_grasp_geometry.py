@@ -60,9 +60,9 @@ def test_a_neighbour_between_the_pads_off_the_closing_line_collides_the_target_d
     on_line = np.array([[0.0, 0.0, 0.1]])
     points, owners = np.vstack([on_line, beside]), np.array([3, 7])
     assert points_in_boxes(centre, rot, boxes, points)[0] == 0  # fingers and palm miss both
-    assert points_in_boxes(centre, rot, boxes, points, None, (gap, owners, 3))[0] == 1
-    assert points_in_boxes(centre, rot, boxes, points, None, (gap, owners, 7))[0] == 1
-    assert points_in_boxes(centre, rot, boxes, points[:1], None, (gap, owners[:1], 3))[0] == 0
+    assert points_in_boxes(centre, rot, boxes, points, (gap, owners, 3))[0] == 1
+    assert points_in_boxes(centre, rot, boxes, points, (gap, owners, 7))[0] == 1
+    assert points_in_boxes(centre, rot, boxes, points[:1], (gap, owners[:1], 3))[0] == 0
 
 
 def test_below_plane_rejects_fingertips_under_the_table() -> None:

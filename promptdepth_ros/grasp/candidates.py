@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from promptdepth_ros.grasp.collision import blocked_matmul
 from promptdepth_ros.grasp.object_shape import plane_axes, wall_azimuth
 from promptdepth_ros.grasp.types import GraspPlannerConfig
 
@@ -67,19 +68,23 @@ def antipodal_pairs(
     centres, axes = [], []
     for start in range(0, len(seeds), _SEED_CHUNK):
         s = seeds[start : start + _SEED_CHUNK]
-        inward = -normals[s]
-        delta = points[None, :, :] - points[s][:, None, :]  # (S, K, 3)
-        along = np.einsum("skj,sj->sk", delta, inward)
-        off_line = np.linalg.norm(delta - along[..., None] * inward[:, None, :], axis=2)
-        opposing = normals[s] @ normals.T
+        opposing = blocked_matmul(normals[s], normals.T)  # (S, K)
+        # opposing normals first: most pairs fail that, the geometry is for the rest only
+        row, k = np.nonzero(opposing <= limit)
+        inward = -normals[s[row]]
+        delta = points[k] - points[s[row]]
+        along = np.einsum("nj,nj->n", delta, inward)  # the same sums as the dense einsum
+        off = delta - along[:, None] * inward
+        off_line = np.sqrt(off[:, 0] * off[:, 0] + off[:, 1] * off[:, 1] + off[:, 2] * off[:, 2])
         ok = (
             (along > 2.0 * config.voxel_size_m)
             & (along <= config.gripper.max_opening_m)
             & (off_line <= line_radius)
-            & (opposing <= limit)
         )
-        best = np.argmin(np.where(ok, opposing, np.inf), axis=1)
-        has = ok[np.arange(len(s)), best]
+        masked = np.full(opposing.shape, np.inf)
+        masked[row[ok], k[ok]] = opposing[row[ok], k[ok]]
+        best = np.argmin(masked, axis=1)
+        has = np.isfinite(masked[np.arange(len(s)), best])
         partner = points[best[has]]
         centres.append(0.5 * (points[s[has]] + partner))
         axes.append(_unit(partner - points[s[has]]))

@@ -18,16 +18,14 @@ else; the other boxes may hold no point at all.
 
 from __future__ import annotations
 
-from itertools import chain
-
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from promptdepth_ros.grasp.types import GripperModel
 
 N_BOXES = 3  # finger +Y, finger -Y, palm
 _CHUNK = 128  # grasp poses per vectorised block
+_ONE_THREAD_PRODUCT = 200_000  # multiply-adds; OpenBLAS threads products over 262144
 
 
 def gripper_boxes(
@@ -125,13 +123,41 @@ def contact_depth_for_clearance(
     return np.minimum(nominal, limited)
 
 
+def blocked_matmul(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``a @ b`` for (R, k) x (k, N), in row blocks small enough for OpenBLAS to run each on
+    one thread: with small k the product is memory-bound, and threads that wait for busy
+    cores cost ten times what they save. The same values as one call."""
+    out = np.empty((len(a), b.shape[1]))
+    rows = max(1, _ONE_THREAD_PRODUCT // max(1, b.shape[0] * b.shape[1]))
+    for start in range(0, len(a), rows):
+        np.matmul(a[start : start + rows], b, out=out[start : start + rows])
+    return out
+
+
 def in_grasp_frames(
     points: NDArray[np.float64], centres: NDArray[np.float64], rotations: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """Points (K, 3) in the frames of grasp poses (m, 3) / (m, 3, 3): (K, m, 3), one BLAS call."""
+    """Points (K, 3) in the frames of grasp poses (m, 3) / (m, 3, 3): (m, 3, K); each pose's
+    x, y and z are contiguous rows."""
     axes = rotations.transpose(0, 2, 1).reshape(-1, 3)
-    offsets = np.einsum("mji,mj->mi", rotations, centres).reshape(-1)
-    return (points @ axes.T - offsets).reshape(len(points), -1, 3)
+    offsets = np.einsum("mji,mj->mi", rotations, centres).reshape(-1, 1)
+    frames = blocked_matmul(axes, points.T)
+    frames -= offsets  # in place: a fresh array this large costs more than the product
+    return frames.reshape(len(centres), 3, len(points))
+
+
+def local_coordinates(
+    points: NDArray[np.float64], centres: NDArray[np.float64], rotations: NDArray[np.float64]
+) -> list[NDArray[np.float64]]:
+    """Grasp-frame [x, y, z] coordinates, each (m, K), of points (K, 3) for poses (m, 3) /
+    (m, 3, 3): ``R^T (p - c)``, one coordinate plane at a time (fast and contiguous)."""
+    delta = [points[None, :, j] - centres[:, j, None] for j in range(3)]
+    return [
+        delta[0] * rotations[:, 0, i, None]
+        + delta[1] * rotations[:, 1, i, None]
+        + delta[2] * rotations[:, 2, i, None]
+        for i in range(3)
+    ]
 
 
 def contact_depth_below_object(
@@ -150,10 +176,10 @@ def contact_depth_below_object(
     for start in range(0, len(centres), _CHUNK):
         sl = slice(start, start + _CHUNK)
         local = in_grasp_frames(points, centres[sl], rotations[sl])
-        footprint = (np.abs(local[..., 1]) <= 0.5 * gripper.palm_span_m) & (
-            np.abs(local[..., 2]) <= 0.5 * gripper.palm_height_m
-        )
-        behind = np.where(footprint, local[..., 0], np.inf).min(axis=0)
+        side = np.abs(local[:, 1:], out=local[:, 1:])  # in place: y and z are only compared
+        footprint = side[:, 0] <= 0.5 * gripper.palm_span_m
+        footprint &= side[:, 1] <= 0.5 * gripper.palm_height_m
+        behind = np.min(local[:, 0], axis=1, initial=np.inf, where=footprint)
         out[sl] = gripper.finger_depth_m + behind - margin_m
     return out
 
@@ -194,18 +220,6 @@ def columns_below(
     return filled[shell], rows[shell]  # real positions: snapped ones stick out of thin objects
 
 
-def gather_neighbours(
-    tree: cKDTree, centres: NDArray[np.float64], radii: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """All (query row, point index) pairs with the point within ``radii[row]`` of the centre."""
-    if len(centres) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    lists = tree.query_ball_point(centres, radii, workers=-1, return_sorted=False)
-    counts = np.fromiter(map(len, lists), np.int64, len(lists))
-    points = np.fromiter(chain.from_iterable(lists), np.int64, int(counts.sum()))
-    return np.repeat(np.arange(len(centres)), counts), points
-
-
 def closing_gap_boxes(
     gripper: GripperModel, width_m: NDArray[np.float64], contact_depth_m: NDArray[np.float64]
 ) -> NDArray[np.float64]:
@@ -223,7 +237,6 @@ def points_in_boxes(
     rotations: NDArray[np.float64],
     boxes: NDArray[np.float64],
     points: NDArray[np.float64],
-    tree: cKDTree | None = None,
     gap: tuple[NDArray[np.float64], NDArray[np.int64], int] | None = None,
 ) -> NDArray[np.int64]:
     """Number (M,) of ``points`` (N, 3) inside any box (M, B, 2, 3) of each grasp pose.
@@ -233,20 +246,34 @@ def points_in_boxes(
     """
     if len(points) == 0 or len(centres) == 0:
         return np.zeros(len(centres), np.int64)
-    tree = cKDTree(points) if tree is None else tree
     if gap is not None:
         boxes = np.concatenate([boxes, gap[0][:, None]], axis=1)
     lo, hi = boxes[:, :, 0].min(axis=1), boxes[:, :, 1].max(axis=1)
-    mid_local = 0.5 * (lo + hi)
-    query = centres + np.einsum("mij,mj->mi", rotations, mid_local)
-    rows, idx = gather_neighbours(tree, query, 0.5 * np.linalg.norm(hi - lo, axis=1))
-    local = np.einsum("nji,nj->ni", rotations[rows], points[idx] - centres[rows])
-    # most points of the ball lie outside the boxes' common bounding box: drop them first
-    near = np.all((local >= lo[rows]) & (local <= hi[rows]), axis=1)
-    rows, idx, local = rows[near], idx[near], local[near]
-    inside = np.all(
-        (local[:, None, :] >= boxes[rows, :, 0]) & (local[:, None, :] <= boxes[rows, :, 1]), axis=2
-    )
-    if gap is not None:
-        inside[:, -1] &= gap[1][idx] != gap[2]
-    return np.bincount(rows[inside.any(axis=1)], minlength=len(centres))
+    # only the points in the world bounding box of every pose's boxes can be inside one
+    corners = box_corners(centres, rotations, np.stack([lo, hi], axis=1)[:, None])
+    near = (points >= corners.min(axis=(0, 1, 2))) & (points <= corners.max(axis=(0, 1, 2)))
+    idx = np.flatnonzero(near[:, 0] & near[:, 1] & near[:, 2])
+    counts = np.zeros(len(centres), np.int64)
+    for start in range(0, len(centres), _CHUNK):
+        sl = slice(start, start + _CHUNK)
+        local = local_coordinates(points[idx], centres[sl], rotations[sl])
+        # most points lie outside the pose's own bounding box: drop them first
+        near_pose = np.ones(local[0].shape, bool)
+        for axis, values in enumerate(local):
+            near_pose &= values >= lo[sl, axis, None]
+            near_pose &= values <= hi[sl, axis, None]
+        rows, k = np.nonzero(near_pose)
+        inner = [values[rows, k] for values in local]
+        rows = rows + start
+        # box by box and axis by axis: reductions over tiny axes are slow in numpy
+        inside = np.zeros(len(rows), bool)
+        for box in range(boxes.shape[1]):
+            in_box = np.ones(len(rows), bool)
+            for axis, values in enumerate(inner):
+                in_box &= values >= boxes[rows, box, 0, axis]
+                in_box &= values <= boxes[rows, box, 1, axis]
+            if gap is not None and box == boxes.shape[1] - 1:
+                in_box &= gap[1][idx[k]] != gap[2]
+            inside |= in_box
+        counts += np.bincount(rows[inside], minlength=len(centres))
+    return counts

@@ -129,12 +129,11 @@ def _first_collision_free(
     label: int,
     obstacles: NDArray[np.float64],
     owners: NDArray[np.int64],
-    tree: cKDTree,
     plane_model: NDArray[np.float64] | None,
     config: GraspPlannerConfig,
 ) -> NDArray[np.int64]:
     """Indices of the best ``top_k_per_object`` candidates of object ``label`` whose gripper and
-    approach miss the ``obstacles`` (P, 3) (indexed by ``tree``) and the plane, and whose
+    approach miss the ``obstacles`` (P, 3) and the plane, and whose
     closing gap holds no obstacle of another ``owners`` (P,) label."""
     kept: list[NDArray[np.int64]] = []
     found = 0
@@ -150,16 +149,12 @@ def _first_collision_free(
         gap = closing_gap_boxes(config.gripper, w, d)
         gap[:, 0, ::2] -= config.collision_margin_m  # grown along X and Z, not into the pads
         gap[:, 1, ::2] += config.collision_margin_m
-        # the gripper at the grasp first (a small ball of points), then the swept approach
-        still = inflate_boxes(
-            gripper_boxes(config.gripper, w, d, False), config.collision_margin_m
-        )
+        # the swept boxes hold the gripper at the grasp too: one pass over the points
+        swept = inflate_boxes(exact, config.collision_margin_m)
         hits = points_in_boxes(
-            c[free], r[free], still[free], obstacles, tree, (gap[free], owners, label)
+            c[free], r[free], swept[free], obstacles, (gap[free], owners, label)
         )
         free[free] = hits == 0
-        swept = inflate_boxes(exact, config.collision_margin_m)
-        free[free] = points_in_boxes(c[free], r[free], swept[free], obstacles, tree) == 0
         kept.append(rows[free])
         found += int(free.sum())
         if found >= config.top_k_per_object:
@@ -212,11 +207,10 @@ def plan_grasps(
     )
     solid, under = columns_below(objects, scene.plane_model, config.voxel_size_m)
     obstacles, owners = np.vstack([objects, solid]), np.concatenate([labels, labels[under]])
-    tree = cKDTree(obstacles)
     per_object: dict[int, tuple[Grasp, ...]] = {}
     for label, object_scored in enumerate(scored):
         chosen = _first_collision_free(
-            object_scored, label, obstacles, owners, tree, scene.plane_model, config
+            object_scored, label, obstacles, owners, scene.plane_model, config
         )
         per_object[label] = tuple(_to_grasp(object_scored, int(i), label, config) for i in chosen)
     timings["collision_ms"] = 1e3 * (time.perf_counter() - tic)

@@ -58,16 +58,18 @@ def finite_points(points_xyz: NDArray[np.floating]) -> NDArray[np.float64]:
     cloud = np.asarray(points_xyz)
     if cloud.ndim < 2 or cloud.shape[-1] != 3:
         raise InputError(f"points must have shape (N, 3) or (H, W, 3), got {cloud.shape}")
-    flat = cloud.reshape(-1, 3).astype(np.float64, copy=False)
-    return flat[np.isfinite(flat).all(axis=1)]
+    flat = cloud.reshape(-1, 3)
+    finite = np.isfinite(flat)
+    return flat[finite[:, 0] & finite[:, 1] & finite[:, 2]].astype(np.float64, copy=False)
 
 
 def crop_to_workspace(
     points: NDArray[np.float64], config: GraspPlannerConfig
 ) -> NDArray[np.float64]:
     """Rows of ``points`` (N, 3) inside the workspace box of ``config``."""
-    lo, hi = np.asarray(config.workspace_min_m), np.asarray(config.workspace_max_m)
-    return points[np.all((points >= lo) & (points <= hi), axis=1)]
+    inside = points >= np.asarray(config.workspace_min_m)
+    inside &= points <= np.asarray(config.workspace_max_m)
+    return points[inside[:, 0] & inside[:, 1] & inside[:, 2]]  # faster than all(axis=1)
 
 
 def estimate_normals(
@@ -120,9 +122,11 @@ def cluster_objects(
     pairs = cKDTree(points).query_pairs(config.cluster_eps_m, output_type="ndarray")
     crease = np.zeros(len(points), bool)
     if config.split_concave and len(pairs):
-        delta = points[pairs[:, 1]] - points[pairs[:, 0]]
-        delta /= np.maximum(np.linalg.norm(delta, axis=1, keepdims=True), 1e-12)
-        turn = np.einsum("ij,ij->i", normals[pairs[:, 1]] - normals[pairs[:, 0]], delta)
+        # the length coordinate by coordinate: reductions over an axis of 3 are slow in numpy
+        delta = (points[pairs[:, 1]] - points[pairs[:, 0]]).T
+        length = np.sqrt(delta[0] * delta[0] + delta[1] * delta[1] + delta[2] * delta[2])
+        delta /= np.maximum(length, 1e-12)
+        turn = np.einsum("ij,ij->i", normals[pairs[:, 1]] - normals[pairs[:, 0]], delta.T)
         concave = pairs[turn < _CONCAVE_LIMIT]
         crease[concave.ravel()] = True
         pairs = pairs[~crease[pairs[:, 0]] & ~crease[pairs[:, 1]]]

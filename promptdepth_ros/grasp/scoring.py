@@ -95,18 +95,18 @@ def _closing_region(
     rows, idx, local, pad, tube = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [], [], []
     for start in range(0, len(centres), _CHUNK):
         sl = slice(start, start + _CHUNK)
-        frames = in_grasp_frames(points, centres[sl], rotations[sl])  # (K, m, 3)
-        x, y, z = frames[..., 0], np.abs(frames[..., 1]), np.abs(frames[..., 2])
-        tip = contact_depth_m[sl]
+        frames = in_grasp_frames(points, centres[sl], rotations[sl])  # (m, 3, K)
+        x, y, z = frames[:, 0], np.abs(frames[:, 1]), np.abs(frames[:, 2])
+        tip = contact_depth_m[sl, None]
         in_pad = (x <= tip) & (x >= tip - gripper.finger_depth_m)
         in_pad &= z <= 0.5 * gripper.finger_width_m
         in_tube = (np.abs(x) <= tube_half_m) & (z <= tube_half_m)
-        k, r = np.nonzero((y <= reach_m) & (in_pad | in_tube))
+        r, k = np.nonzero((y <= reach_m) & (in_pad | in_tube))  # row by row: sums as before
         rows.append(r + start)
         idx.append(k)
-        local.append(frames[k, r])
-        pad.append(in_pad[k, r])
-        tube.append(in_tube[k, r])
+        local.append(frames[r, :, k])
+        pad.append(in_pad[r, k])
+        tube.append(in_tube[r, k])
     return (
         np.concatenate(rows),
         np.concatenate(idx),
@@ -145,12 +145,7 @@ def measure_contacts(
         line_reach[:, side] = _group_max(t_rows, y, m, -np.inf)
         patch = y >= line_reach[t_rows, side] - _PATCH_VOXELS * config.voxel_size_m
         p_rows, p_normals, p_local = t_rows[patch], sign * t_normals[patch], t_local[patch]
-        angles[:, side] = _mean_normal_angle(p_rows, p_normals, m, np.pi / 2)
-        # robust to a few millimetres of pose error: the worst half of the patch counts too
-        for axis in (0, 2):
-            for half in (p_local[:, axis] < 0.0, p_local[:, axis] >= 0.0):
-                part = _mean_normal_angle(p_rows[half], p_normals[half], m, 0.0)
-                angles[:, side] = np.maximum(angles[:, side], part)
+        angles[:, side] = _worst_patch_angle(p_rows, p_normals, p_local, m)
     pad_half = np.maximum(pad_reach.max(axis=1), 0.0)
     seen = np.isfinite(line_reach)
     far = line_reach.max(axis=1)
@@ -188,14 +183,23 @@ def measure_contacts(
     )
 
 
-def _mean_normal_angle(
-    rows: NDArray[np.int64], normals: NDArray[np.float64], m: int, empty: float
+def _worst_patch_angle(
+    rows: NDArray[np.int64], normals: NDArray[np.float64], local: NDArray[np.float64], m: int
 ) -> NDArray[np.float64]:
-    """Angle (m,) between +Y and the mean of each row's grasp-frame normals; ``empty`` if none."""
-    sums = np.stack([np.bincount(rows, normals[:, k], m) for k in range(3)], axis=1)
-    norm = np.linalg.norm(sums, axis=1)
-    cos_mean = sums[:, 1] / np.maximum(norm, 1e-12)
-    return np.where(norm > 1e-9, np.arccos(np.clip(cos_mean, -1.0, 1.0)), empty)
+    """Angle (m,) between +Y and the mean grasp-frame normal of each row's patch, or of its worst
+    half (split at x = 0 and at z = 0: robust to a few millimetres of pose error); pi/2 for an
+    empty patch. One bincount per axis over the whole patch and its four halves."""
+    keys = np.concatenate(
+        [5 * rows, 5 * rows + 1 + (local[:, 0] >= 0.0), 5 * rows + 3 + (local[:, 2] >= 0.0)]
+    )
+    weights = np.concatenate([normals] * 3)
+    sums = np.stack([np.bincount(keys, weights[:, k], 5 * m) for k in range(3)], axis=1)
+    sums = sums.reshape(m, 5, 3)
+    norm = np.linalg.norm(sums, axis=2)
+    cos_mean = sums[..., 1] / np.maximum(norm, 1e-12)
+    angles = np.where(norm > 1e-9, np.arccos(np.clip(cos_mean, -1.0, 1.0)), 0.0)
+    angles[:, 0] = np.where(norm[:, 0] > 1e-9, angles[:, 0], np.pi / 2)
+    return angles.max(axis=1)
 
 
 def _silhouette_angle(
