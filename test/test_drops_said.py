@@ -98,11 +98,15 @@ def _readme_counters() -> set[str]:
 
 def test_the_readme_counter_table_lists_exactly_the_causes_the_code_counts() -> None:
     inputs = {name for mode in ("cloud", "depth") for name in input_topics(mode, False)}
-    errors_counted = {
-        cls.__name__
-        for cls in vars(errors).values()
-        if isinstance(cls, type) and issubclass(cls, errors.InputError)
-    } - REQUEST_ONLY_ERRORS - BAG_ONLY_ERRORS
+    errors_counted = (
+        {
+            cls.__name__
+            for cls in vars(errors).values()
+            if isinstance(cls, type) and issubclass(cls, errors.InputError)
+        }
+        - REQUEST_ONLY_ERRORS
+        - BAG_ONLY_ERRORS
+    )
     code = (
         {f"error.{name}" for name in errors_counted}
         | {f"skipped.{cause}" for cause in (*get_args(SkipCause), *FRAME_LOSSES)}
