@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import struct
 from types import SimpleNamespace
 
@@ -223,23 +222,3 @@ def test_a_held_cloud_is_never_overwritten_and_a_dropped_ones_buffer_is_reused()
     assert id(third.data) == buffer_id  # the dropped cloud's buffer, written over
     expected = create_xyzrgb_cloud(Header(), depth_to_points(depth, camera), rgb)
     assert bytes(third.data) == bytes(expected.data)
-
-
-def test_a_forked_child_writes_clouds_with_its_own_band_threads():
-    """process-bag's workers are forked after the parent wrote clouds: the parent's band
-    threads do not exist in the child, which must not wait on them."""
-    camera = CameraModel(8, 300, 5.0, 5.0, 4.0, 150.0)
-    depth = np.random.default_rng(9).uniform(0.5, 2.0, (300, 8)).astype(np.float32)
-    rgb = np.random.default_rng(10).integers(0, 256, (300, 8, 3), dtype=np.uint8)
-    expected = bytes(depth_to_xyzrgb_cloud(Header(), depth, camera, rgb).data)  # parent's pool
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-
-    def child() -> None:
-        send.send(bytes(depth_to_xyzrgb_cloud(Header(), depth, camera, rgb).data))
-
-    process = context.Process(target=child)
-    process.start()
-    assert receive.poll(60.0), "the forked child never finished its cloud"
-    assert receive.recv() == expected
-    process.join(10.0)

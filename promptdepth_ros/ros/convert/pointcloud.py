@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import array
-import os
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -22,11 +20,6 @@ _FLOAT_TYPES = {PointField.FLOAT32: "f4", PointField.FLOAT64: "f8"}
 _XYZ = ("x", "y", "z")
 _MAX_POINT_STEP = 2**31  # numpy records must be smaller
 _BAND_ROWS = 64  # rows of an XYZRGB cloud written at once (2 MB at 1920 columns)
-# Threads writing an XYZRGB cloud's bands (numpy releases the GIL): 19 -> 11 ms at 1920x1440
-# on 2 cores (benchmarks/frontend.py).
-_BAND_THREADS = min(4, os.cpu_count() or 1)
-_band_pool: tuple[int, ThreadPoolExecutor] | None = None  # (pid that made it, pool)
-_BAND_POOL_LOCK = threading.Lock()
 _SPARE: dict[int, array.array[int]] = {}  # size -> the data buffer of the last cloud
 _SPARE_LOCK = threading.Lock()
 
@@ -257,17 +250,6 @@ def create_xyzrgb_cloud(
     return msg
 
 
-def _band_threads() -> ThreadPoolExecutor:
-    """The process's pool for cloud bands; a forked child (process-bag's workers) makes its
-    own, since the parent's threads do not exist there."""
-    global _band_pool
-    with _BAND_POOL_LOCK:
-        if _band_pool is None or _band_pool[0] != os.getpid():
-            pool = ThreadPoolExecutor(_BAND_THREADS, thread_name_prefix="cloud_bands")
-            _band_pool = (os.getpid(), pool)
-        return _band_pool[1]
-
-
 def depth_to_xyzrgb_cloud(
     header: Any,
     depth_m: NDArray[np.floating],
@@ -277,28 +259,18 @@ def depth_to_xyzrgb_cloud(
     """Organised XYZRGB PointCloud2 straight from (H, W) depth in metres (NaN = none) and RGB.
 
     Same result as ``create_xyzrgb_cloud(header, depth_to_points(depth_m, camera), rgb)``, but
-    the points are back-projected directly into the message buffer (one pass, no temporary),
-    in bands of rows that stay in cache, the bands shared among a few threads.
+    the points are back-projected directly into the message buffer (one pass, no temporary).
     """
     depth = np.asarray(depth_m)
     rgb = np.asarray(rgb)
     _check_rgb(depth.shape, rgb)
     height = depth.shape[0]
     msg, points = _new_cloud(height, depth.shape[1])
-
-    def write_bands(starts: range) -> None:
-        for start in starts:
-            band = slice(start, min(height, start + _BAND_ROWS))
-            depth_to_points(depth[band], camera, out=points[band, :, :3], first_row=start)
-            _pack_rgb(points[band], rgb[band])
-
-    starts = range(0, height, _BAND_ROWS)
-    shares = [starts[i::_BAND_THREADS] for i in range(min(_BAND_THREADS, len(starts)))]
-    if len(shares) > 1:
-        for done in [_band_threads().submit(write_bands, share) for share in shares]:
-            done.result()  # re-raises a band's exception here
-    else:
-        write_bands(starts)
+    # Band by band, so that the band's 16-byte points stay in cache for the four writes.
+    for start in range(0, height, _BAND_ROWS):
+        band = slice(start, min(height, start + _BAND_ROWS))
+        depth_to_points(depth[band], camera, out=points[band, :, :3], first_row=start)
+        _pack_rgb(points[band], rgb[band])
     msg.header = header
     return msg
 
