@@ -117,8 +117,11 @@ def test_xyz_points_are_every_point_and_a_view_for_the_usual_layout(layout):
     finite = np.isfinite(points).all(axis=1)
     np.testing.assert_array_equal(points[finite].astype(np.float32), unpack_reference(msg))
     names = [f.name for f in msg.fields]
-    usual = names[names.index("x") : names.index("x") + 3] == ["x", "y", "z"] and all(
-        f.datatype == PointField.FLOAT32 for f in msg.fields if f.name in "xyz"
+    offsets = {f.name: f.offset for f in msg.fields}
+    usual = (
+        names[names.index("x") : names.index("x") + 3] == ["x", "y", "z"]
+        and all(f.datatype == PointField.FLOAT32 for f in msg.fields if f.name in "xyz")
+        and (offsets["y"], offsets["z"]) == (offsets["x"] + 4, offsets["x"] + 8)  # adjacent
     )
     unpadded = msg.height == 1 or msg.row_step == msg.width * msg.point_step
     if usual and unpadded and msg.width > 0:
